@@ -1,0 +1,83 @@
+# mecbench — one build for libmec, the mecbench CLI, tests and benchmarks.
+#   make            build build/libmec.a, build/libmec.so and build/mecbench
+#   make test       unit tests, ONNX conformance, interop (the CI command)
+#   make check      the tests under AddressSanitizer + UBSan
+#   make bench      benchmarks against the peers (ONNX Runtime, PyTorch)
+#   make fuzz       libFuzzer target for the ONNX loader (clang)
+
+CC      ?= gcc
+BUILD   ?= build
+OPT     ?= -O2
+SAN     ?=
+CFLAGS  ?=
+CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -Werror -Wno-format-truncation -fopenmp -fPIC $(SAN) \
+           -Iinclude -I$(BUILD)/gen -D_DEFAULT_SOURCE
+LDLIBS  += -lprotobuf-c -lsqlite3 -lyaml -ljpeg -lpng -lm
+LDFLAGS += -fopenmp $(SAN)
+
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
+LIB_SRC  := $(filter-out src/cli/%,$(LIB_SRC))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+GEN_SRC  := $(BUILD)/gen/onnx.pb-c.c
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/onnx.pb-c.o
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
+
+.PHONY: all test check bench fuzz clean format
+all: $(BUILD)/libmec.a $(BUILD)/libmec.so $(BUILD)/mecbench $(TEST_BIN) $(TOOL_BIN)
+
+$(BUILD)/gen/onnx.pb-c.h: $(BUILD)/gen/onnx.pb-c.c
+$(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
+	@mkdir -p $(BUILD)/gen
+	cp $(ONNX_PROTO) $(BUILD)/gen/onnx.proto
+	cd $(BUILD)/gen && protoc-c --c_out=. onnx.proto
+
+$(BUILD)/obj/gen/onnx.pb-c.o: $(BUILD)/gen/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -g -fPIC $(SAN) -I$(BUILD)/gen -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/onnx.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libmec.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libmec.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/mecbench: $(CLI_OBJ) $(BUILD)/libmec.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libmec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libmec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
+
+test: all
+	BUILD=$(BUILD) bash tests/run.sh
+
+check:
+	$(MAKE) BUILD=build-san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" test
+
+bench: all
+	BUILD=$(BUILD) bash bench/run.sh
+
+fuzz:
+	$(MAKE) -f tests/fuzz/Makefile
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) include/mec/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,38 @@
+/* mecbench: the command-line front end. One file per verb; this one only
+ * dispatches. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const mec_cli_verb verbs[] = {
+    {"version", "print the version", mec_cli_version},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: mecbench <verb> [options]   (mecbench <verb> --help for details)\n\n"
+               "mecbench measures how deployment operators and placements across mobile, edge\n"
+               "and cloud tiers trade latency for accuracy.\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("mecbench %s\n", MEC_CLI_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (!strcmp(argv[1], verbs[i].name)) return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mecbench: unknown verb '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
