@@ -12,7 +12,7 @@ SAN     ?=
 CFLAGS  ?=
 CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -Werror -Wno-format-truncation -fopenmp -fPIC $(SAN) \
            -Iinclude -I$(BUILD)/gen -D_DEFAULT_SOURCE
-LDLIBS  += -lprotobuf-c -lsqlite3 -lyaml -ljpeg -lpng -lm
+LDLIBS  += -lprotobuf-c -lsqlite3 -lyaml -ljpeg -lpng -lz -lm
 LDFLAGS += -fopenmp $(SAN)
 
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto

@@ -6,6 +6,13 @@
 #include <string.h>
 
 static const mec_cli_verb verbs[] = {
+    {"ops", "census of a model: ops, opsets, parameters, FLOPs, unsupported ops", mec_cli_ops},
+    {"infer", "run a model on input files and print or save its outputs", mec_cli_infer},
+    {"bench", "time a model: warm-up, N runs, percentiles, load time, peak RSS", mec_cli_bench},
+    {"import", "load measurements (the studies' CSVs or ours) into a results database", mec_cli_import},
+    {"analyze", "statistics, effect sizes and speed-ups over a results database or CSV", mec_cli_analyze},
+    {"recommend", "the best strategy under latency/accuracy constraints, and the Pareto frontier", mec_cli_recommend},
+    {"report", "one HTML page with plots, plus Markdown, CSV and LaTeX tables", mec_cli_report},
     {"version", "print the version", mec_cli_version},
 };
 

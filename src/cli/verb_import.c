@@ -1,0 +1,11 @@
+/* mecbench import (placeholder while the verb is being written this session). */
+#include "cli.h"
+
+#include <stdio.h>
+
+int mec_cli_import(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "mecbench: 'import' is not available in this build\n");
+    return 2;
+}
