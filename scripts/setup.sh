@@ -8,7 +8,7 @@ PKGS=(
   libdnnl-dev libomp-dev
   libsqlite3-dev sqlite3 libyaml-dev libjpeg-dev libpng-dev
   libmicrohttpd-dev libcurl4-openssl-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist fortunes fortunes-min mate-backgrounds
   python3-numpy python3-scipy python3-onnx python3-torch
   chromium nodejs npm
 )

@@ -1,0 +1,100 @@
+/* Runs one op kernel directly (no session): builds a one-node graph with the
+ * builder API, calls infer, allocates outputs, calls prepare/exec. For unit
+ * tests of kernels.
+ *
+ *   mec_graph *g; int node;
+ *   oh_node(&g, &node, "Add", 13, 2, 1);          // inputs "x0","x1", outputs "y0"
+ *   mec_node_set_int(g, node, "axis", 1);         // attributes as needed
+ *   mec_tensor *in[2] = {a, b}, out[1];
+ *   CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
+ *   ... check out[0] ...;  oh_free(g, 1, out);
+ */
+#ifndef MEC_OP_HARNESS_H
+#define MEC_OP_HARNESS_H
+
+#include "mec/ops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A graph with one node of op_type with n_in inputs "x0".."x{n-1}" and n_out
+ * outputs "y0".. ; opset set for the default domain. */
+static mec_status oh_node(mec_graph **g, int *node, const char *op_type, int64_t opset, int n_in,
+                          int n_out) {
+    char names[16][8];
+    const char *in[8], *out[8];
+    mec_status st = mec_graph_create("test", g);
+    if (st) return st;
+    for (int i = 0; i < n_in && i < 8; i++) {
+        snprintf(names[i], sizeof names[i], "x%d", i);
+        in[i] = names[i];
+        mec_graph_add_input(*g, in[i], MEC_F32, -1, NULL, NULL, NULL);
+    }
+    for (int i = 0; i < n_out && i < 8; i++) {
+        snprintf(names[8 + i], sizeof names[8 + i], "y%d", i);
+        out[i] = names[8 + i];
+    }
+    mec_graph_set_opset(*g, "", opset);
+    return mec_graph_add_node(*g, op_type, "", "node0", n_in, in, n_out, out, node);
+}
+
+/* Infers, allocates out[0..n_out-1] (caller's array of tensors, zeroed by
+ * this call) and executes the kernel `impl` ("ref", "auto", ...). in[i] may
+ * be NULL for an omitted optional input. */
+static mec_status oh_run(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
+                         mec_tensor *const *in, int n_out, mec_tensor *out) {
+    const mec_node *nd = &g->nodes[node];
+    const mec_kernel *k = mec_op_find(nd->domain, nd->op_type, opset, impl);
+    if (!k) return mec_error(MEC_ERR_UNSUPPORTED, "no %s kernel for %s opset %lld", impl,
+                             nd->op_type, (long long)opset);
+    mec_tensor *outp[8];
+    for (int i = 0; i < n_out; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        outp[i] = &out[i];
+    }
+    mec_op_ctx ctx = {g, node, nd, opset, n_in, (const mec_tensor *const *)in, n_out, outp,
+                      NULL, NULL, 0};
+    mec_status st = k->infer(&ctx);
+    if (st) return st;
+    for (int i = 0; i < n_out; i++) {
+        st = mec_tensor_alloc(&out[i]);
+        if (st) return st;
+    }
+    void *state = NULL;
+    size_t scratch = 0;
+    if (k->prepare) {
+        st = k->prepare(&ctx, &state, &scratch);
+        if (st) return st;
+        ctx.state = state;
+    }
+    void *mem = scratch ? mec_malloc(scratch) : NULL;
+    if (scratch && !mem) return MEC_ERR_NOMEM;
+    ctx.scratch = mem;
+    ctx.scratch_bytes = scratch;
+    st = k->exec(&ctx);
+    mec_free(mem);
+    if (k->release && state) k->release(state);
+    return st;
+}
+
+static void oh_free(mec_graph *g, int n_out, mec_tensor *out) {
+    for (int i = 0; i < n_out; i++) mec_tensor_release(&out[i]);
+    mec_graph_destroy(g);
+}
+
+/* A new f32 tensor with the given values (copied). */
+static mec_tensor *oh_f32(int ndim, const int64_t *shape, const float *values) {
+    mec_tensor *t = NULL;
+    if (mec_tensor_create(&t, MEC_F32, ndim, shape)) return NULL;
+    if (values) memcpy(t->data, values, mec_tensor_bytes(t));
+    return t;
+}
+
+static mec_tensor *oh_i64(int ndim, const int64_t *shape, const int64_t *values) {
+    mec_tensor *t = NULL;
+    if (mec_tensor_create(&t, MEC_I64, ndim, shape)) return NULL;
+    if (values) memcpy(t->data, values, mec_tensor_bytes(t));
+    return t;
+}
+
+#endif
