@@ -54,7 +54,7 @@ $(BUILD)/libmec.so: $(LIB_OBJ)
 $(BUILD)/mecbench: $(CLI_OBJ) $(BUILD)/libmec.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libmec.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
 

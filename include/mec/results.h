@@ -98,6 +98,10 @@ void mec_results_set_destroy(mec_results_set *set);
  * any other *.csv) into an in-memory database and returns it. */
 mec_status mec_results_open_csv(const char *const *paths, int n_paths, mec_results_db **out);
 
+/* A results database file, or CSV files / directories (imported into memory,
+ * as mec_results_open_csv): what `analyze`, `recommend` and `report` take. */
+mec_status mec_results_open_source(const char *const *paths, int n_paths, mec_results_db **out);
+
 /* Placements we know: mobile, edge, cloud, mobile-edge, edge-cloud, mobile-cloud. */
 bool mec_results_placement_valid(const char *placement);
 /* Number of tiers of a placement (1 or 2), 0 if unknown. */

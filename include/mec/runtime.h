@@ -47,6 +47,10 @@ mec_status mec_sess_run(mec_sess *s, int n_in, const char *const *in_names,
                         const mec_tensor *const *inputs, int n_out, const char *const *out_names,
                         mec_tensor **out);
 
+/* Activation memory the session holds for reuse across runs: buffers in
+ * the pool and their total bytes (the peak of the liveness plan so far). */
+void mec_sess_memory(const mec_sess *s, int *n_buffers, size_t *bytes);
+
 /* Per-node profile, accumulated over runs since the last reset. */
 typedef struct mec_node_profile {
     int node_id;

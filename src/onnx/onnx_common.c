@@ -16,10 +16,20 @@
 
 /* ------------------------------------------------------------ allocator */
 
+/* protobuf-c reports any unpack failure as NULL: this tells running out of
+ * memory apart from a corrupt message. */
+static _Thread_local bool pb_alloc_failed;
+
 static void *pb_alloc(void *user, size_t size) {
     (void)user;
-    return mec_malloc(size);
+    void *p = mec_malloc(size);
+    if (!p) pb_alloc_failed = true;
+    return p;
 }
+
+void mec_onnx_pb_alloc_reset(void) { pb_alloc_failed = false; }
+
+bool mec_onnx_pb_alloc_failed(void) { return pb_alloc_failed; }
 
 static void pb_free(void *user, void *ptr) {
     (void)user;

@@ -10,6 +10,10 @@
 
 /* protobuf-c allocator that uses mec_malloc/mec_free. */
 ProtobufCAllocator *mec_onnx_pb_allocator(void);
+/* Whether an allocation through it failed since the last reset (on this
+ * thread): an unpack that returned NULL then ran out of memory. */
+void mec_onnx_pb_alloc_reset(void);
+bool mec_onnx_pb_alloc_failed(void);
 
 /* Walks the protobuf wire format of buf as message type desc without
  * building it: checks every tag, length and varint and that messages nest at

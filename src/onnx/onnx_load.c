@@ -199,8 +199,9 @@ static mec_status load_attr(const load_ctx *ctx, const Onnx__AttributeProto *ap,
 static mec_status load_node(const load_ctx *ctx, mec_graph *g, const Onnx__NodeProto *np,
                             size_t index, int depth) {
     char label[320];
-    if (np->name && *np->name) snprintf(label, sizeof label, "node '%s'", np->name);
-    else snprintf(label, sizeof label, "node #%zu (%s)", index, np->op_type ? np->op_type : "?");
+    const char *op = np->op_type ? np->op_type : "?";
+    if (np->name && *np->name) snprintf(label, sizeof label, "node '%s' (%s)", np->name, op);
+    else snprintf(label, sizeof label, "node #%zu (%s)", index, op);
     if (!np->op_type || !*np->op_type)
         return mec_error(MEC_ERR_PARSE, "%s: no op_type", label);
     if (np->n_input > 4096 || np->n_output > 4096)
@@ -226,7 +227,7 @@ static mec_status load_node(const load_ctx *ctx, mec_graph *g, const Onnx__NodeP
         st = load_attr(ctx, ap, &a, depth);
         if (st) {
             mec_attr_release(&a);
-            return mec_error_prefix(st, "%s (%s): ", label, np->op_type);
+            return mec_error_prefix(st, "%s: ", label);
         }
         st = mec_node_add_attr(g, id, &a);
         if (st) return st;
@@ -380,7 +381,10 @@ mec_status mec_onnx_load_buffer(const void *buf, size_t len, const char *base_di
     if (st)
         return mec_error_prefix(st, "%s: not a valid ONNX protobuf (truncated or corrupt): ",
                                 label);
+    mec_onnx_pb_alloc_reset();
     Onnx__ModelProto *mp = onnx__model_proto__unpack(mec_onnx_pb_allocator(), len, buf);
+    if (!mp && mec_onnx_pb_alloc_failed())
+        return mec_error(MEC_ERR_NOMEM, "%s: out of memory while parsing", label);
     if (!mp)
         return mec_error(MEC_ERR_PARSE, "%s: not a valid ONNX protobuf (truncated or corrupt)",
                          label);

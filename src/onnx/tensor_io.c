@@ -30,7 +30,10 @@ static mec_status load_pb(const void *buf, size_t len, const char *base_dir, con
     if (st)
         return mec_error_prefix(st, "%s: not a valid ONNX TensorProto (truncated or corrupt): ",
                                 label);
+    mec_onnx_pb_alloc_reset();
     Onnx__TensorProto *tp = onnx__tensor_proto__unpack(mec_onnx_pb_allocator(), len, buf);
+    if (!tp && mec_onnx_pb_alloc_failed())
+        return mec_error(MEC_ERR_NOMEM, "%s: out of memory while parsing", label);
     if (!tp)
         return mec_error(MEC_ERR_PARSE, "%s: not a valid ONNX TensorProto (truncated or corrupt)",
                          label);

@@ -882,6 +882,15 @@ static void store_int(void *p, mec_dtype t, int64_t i, int64_t v) {
     }
 }
 
+/* float -> bfloat16 by truncation, as the ONNX backend tests for opsets up
+ * to 17 expect (their expected outputs keep the high 16 bits); NaN stays NaN. */
+static uint16_t f32_to_bf16_trunc(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 0x40);
+    return (uint16_t)(x >> 16);
+}
+
 /* Stores a real value: floats round, integers truncate toward zero (NaN → 0,
  * out of range saturates to int64 then wraps, never UB), bool = nonzero. */
 static void store_f64(void *p, mec_dtype t, int64_t i, double v) {
@@ -889,7 +898,7 @@ static void store_f64(void *p, mec_dtype t, int64_t i, double v) {
     case MEC_F32: ((float *)p)[i] = (float)v; return;
     case MEC_F64: ((double *)p)[i] = v; return;
     case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)v); return;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)v); return;
+    case MEC_BF16: ((uint16_t *)p)[i] = f32_to_bf16_trunc((float)v); return;
     case MEC_BOOL: ((uint8_t *)p)[i] = v != 0.0; return;
     default: break;
     }

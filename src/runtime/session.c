@@ -378,10 +378,10 @@ void mec_sess_destroy(mec_sess *s) {
     if (!s) return;
     const mec_graph *g = s->g;
     if (g) {
-        for (int i = 0; i < g->n_nodes; i++)
-            if (s->state && s->state[i] && s->kern[i] && s->kern[i]->release)
+        for (int i = 0; i < g->n_nodes && s->state && s->kern; i++)
+            if (s->state[i] && s->kern[i] && s->kern[i]->release)
                 s->kern[i]->release(s->state[i]);
-        if (s->vals)
+        if (s->vals && s->is_const)
             for (int v = 0; v < g->n_values; v++)
                 if (s->is_const[v]) mec_tensor_release(&s->vals[v]);
         if (s->info && s->is_const) info_release(s, s->info);
@@ -843,6 +843,13 @@ mec_status mec_sess_run(mec_sess *s, int n_in, const char *const *in_names,
 done:
     if (out_vals != out_vals_stack) mec_free(out_vals);
     return st;
+}
+
+void mec_sess_memory(const mec_sess *s, int *n_buffers, size_t *bytes) {
+    size_t total = 0;
+    for (int i = 0; i < s->n_pool; i++) total += s->pool[i].cap;
+    if (n_buffers) *n_buffers = s->n_pool;
+    if (bytes) *bytes = total;
 }
 
 const mec_node_profile *mec_sess_profile(const mec_sess *s, int *count) {

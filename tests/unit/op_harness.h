@@ -19,7 +19,7 @@
 
 /* A graph with one node of op_type with n_in inputs "x0".."x{n-1}" and n_out
  * outputs "y0".. ; opset set for the default domain. */
-static mec_status oh_node(mec_graph **g, int *node, const char *op_type, int64_t opset, int n_in,
+static inline mec_status oh_node(mec_graph **g, int *node, const char *op_type, int64_t opset, int n_in,
                           int n_out) {
     char names[16][8];
     const char *in[8], *out[8];
@@ -41,7 +41,7 @@ static mec_status oh_node(mec_graph **g, int *node, const char *op_type, int64_t
 /* Infers, allocates out[0..n_out-1] (caller's array of tensors, zeroed by
  * this call) and executes the kernel `impl` ("ref", "auto", ...). in[i] may
  * be NULL for an omitted optional input. */
-static mec_status oh_run(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
+static inline mec_status oh_run(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
                          mec_tensor *const *in, int n_out, mec_tensor *out) {
     const mec_node *nd = &g->nodes[node];
     const mec_kernel *k = mec_op_find(nd->domain, nd->op_type, opset, impl);
@@ -77,20 +77,20 @@ static mec_status oh_run(mec_graph *g, int node, int64_t opset, const char *impl
     return st;
 }
 
-static void oh_free(mec_graph *g, int n_out, mec_tensor *out) {
+static inline void oh_free(mec_graph *g, int n_out, mec_tensor *out) {
     for (int i = 0; i < n_out; i++) mec_tensor_release(&out[i]);
     mec_graph_destroy(g);
 }
 
 /* A new f32 tensor with the given values (copied). */
-static mec_tensor *oh_f32(int ndim, const int64_t *shape, const float *values) {
+static inline mec_tensor *oh_f32(int ndim, const int64_t *shape, const float *values) {
     mec_tensor *t = NULL;
     if (mec_tensor_create(&t, MEC_F32, ndim, shape)) return NULL;
     if (values) memcpy(t->data, values, mec_tensor_bytes(t));
     return t;
 }
 
-static mec_tensor *oh_i64(int ndim, const int64_t *shape, const int64_t *values) {
+static inline mec_tensor *oh_i64(int ndim, const int64_t *shape, const int64_t *values) {
     mec_tensor *t = NULL;
     if (mec_tensor_create(&t, MEC_I64, ndim, shape)) return NULL;
     if (values) memcpy(t->data, values, mec_tensor_bytes(t));
