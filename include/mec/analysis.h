@@ -202,7 +202,7 @@ typedef struct mec_strategy_point {
     const mec_results_group *group;
     double latency_s;      /* the chosen percentile */
     double loss;           /* accuracy loss, metric points; NaN when unknown */
-    bool on_frontier;
+    bool on_frontier;      /* on the Pareto frontier of its placement */
 } mec_strategy_point;
 
 typedef struct mec_recommend_options {

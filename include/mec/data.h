@@ -26,6 +26,9 @@ void mec_image_release(mec_image *img);
 /* True if the file starts with a JPEG or PNG signature. */
 bool mec_image_sniff(const char *path);
 
+/* Width and height from a JPEG or PNG header, without decoding pixels. */
+mec_status mec_image_probe(const void *buf, size_t len, const char *label, int *width, int *height);
+
 /* Bilinear resize (half-pixel centres, like PIL/torchvision without antialias). */
 mec_status mec_image_resize(const mec_image *src, int width, int height, mec_image *out);
 
@@ -233,10 +236,11 @@ typedef struct mec_photo_spec {
     int n_long_sides;
     const int *qualities;       /* JPEG qualities 1..100 */
     int n_qualities;
+    int64_t min_bytes, max_bytes; /* keep only encodings in this range; 0 = unbounded */
 } mec_photo_spec;
 
-/* The default grid: long sides 1024..4096 and qualities 85, 95, which spans
- * roughly 0.2-3.5 MB per file on the default photos. */
+/* The default grid: long sides 1280, 2048, 3200, 4096, 5120 and qualities
+ * 90, 98, kept when 0.3-3.4 MB (the studies' range): about 80 files. */
 void mec_photo_spec_default(mec_photo_spec *s);
 /* Writes <out_dir>/<source-stem>_<long>_q<quality>.jpg for every source ×
  * size × quality (atomically; out_dir is created), sorted by path. Existing

@@ -157,6 +157,13 @@ mec_status mec_graph_toposort(mec_graph *g);
 /* Removes nodes and initializers that no graph output depends on. */
 mec_status mec_graph_prune(mec_graph *g);
 
+/* Removes the nodes with remove[i] != 0 (compacting the node array, keeping
+ * order) and recomputes producers. Values stay. */
+mec_status mec_graph_remove_nodes(mec_graph *g, const char *remove);
+/* Sets input `index` of a node to value id (-1 = omitted), growing the input
+ * list with omitted inputs if needed. */
+mec_status mec_node_set_input(mec_graph *g, int node_id, int index, int value);
+
 void mec_attr_release(mec_attr *a);
 
 #ifdef __cplusplus

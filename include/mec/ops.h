@@ -34,6 +34,7 @@ typedef struct mec_op_ctx {
     void *state;                       /* what prepare returned */
     void *scratch;                     /* scratch_bytes of scratch memory for exec */
     size_t scratch_bytes;
+    uint32_t const_inputs;             /* bit i: in[i] is a constant (same data every run) */
 } mec_op_ctx;
 
 /* Kernel flags. */
@@ -43,6 +44,10 @@ enum {
     /* out[0] is a view of in[0] with a new shape (Reshape, Squeeze, Flatten,
      * Identity): the runtime aliases the buffer and does not call exec. */
     MEC_KF_ALIAS = 1u << 1,
+    /* Inputs may have any dense strides (a layout permutation such as NHWC
+     * for an NCHW shape), and infer may give outputs such strides. Kernels
+     * without this flag always see contiguous inputs. */
+    MEC_KF_STRIDED = 1u << 2,
 };
 
 typedef struct mec_kernel {

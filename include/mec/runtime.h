@@ -17,6 +17,7 @@ typedef struct mec_sess_options {
     int threads;      /* 0 = the cores available to this process */
     const char *impl; /* kernel choice: "auto" (fastest, default) or "ref" */
     bool profile;     /* record per-node time, bytes and FLOPs */
+    bool optimize;    /* fold BatchNorm, fuse Conv/MatMul epilogues (default true) */
 } mec_sess_options;
 
 void mec_sess_options_default(mec_sess_options *o);
@@ -24,15 +25,16 @@ void mec_sess_options_default(mec_sess_options *o);
 typedef struct mec_sess mec_sess;
 
 /* Creates a session over g. The session borrows g: keep it alive and
- * unchanged until mec_sess_destroy. On failure the message lists every
+ * unchanged until mec_sess_destroy (with optimize on, the session works on
+ * its own optimised copy and g may go). On failure the message lists every
  * problem found (unsupported ops, opsets, dtypes; graph errors). */
 mec_status mec_sess_create(const mec_graph *g, const mec_sess_options *opt, mec_sess **out);
 /* Loads an ONNX file and creates a session that owns the graph. */
 mec_status mec_sess_load(const char *path, const mec_sess_options *opt, mec_sess **out);
 void mec_sess_destroy(mec_sess *s);
-/* Hands ownership of the session's graph to the session (freed with it) and
- * records the total load time; for loaders built on mec_sess_create. */
-void mec_sess_adopt_graph(mec_sess *s, mec_graph *g, double load_ms);
+/* Like mec_sess_create, but the session takes ownership of g (also on
+ * failure) and optimises it in place: no copy. */
+mec_status mec_sess_create_owned(mec_graph *g, const mec_sess_options *opt, mec_sess **out);
 
 const mec_graph *mec_sess_graph(const mec_sess *s);
 /* Milliseconds spent in mec_sess_load/create (parse + validate + fold). */

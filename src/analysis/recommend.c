@@ -155,14 +155,14 @@ mec_status mec_recommend(const mec_results_set *set, const mec_analysis *an, con
             mec_free(s);
             mec_analysis_accuracy_loss(set, h->experiment, h->model, h->operators, h->placement, &pt->loss);
         }
-        /* frontier: no other point at least as good on both with one strictly better */
+        /* frontier per placement: no other point there at least as good on both with one strictly better */
         for (int p = 0; p < m->n_points; p++) {
             mec_strategy_point *a = &m->points[p];
             if (isnan(a->loss)) continue;
             bool dominated = false;
             for (int q = 0; q < m->n_points && !dominated; q++) {
                 const mec_strategy_point *b = &m->points[q];
-                if (q == p || isnan(b->loss)) continue;
+                if (q == p || isnan(b->loss) || strcmp(b->group->placement, a->group->placement)) continue;
                 dominated = b->latency_s <= a->latency_s && b->loss <= a->loss &&
                             (b->latency_s < a->latency_s || b->loss < a->loss);
             }
@@ -205,8 +205,9 @@ mec_status mec_recommend(const mec_results_set *set, const mec_analysis *an, con
             }
             if (!best) continue;
             char speed[400] = "";
-            if (best->mean_ratio <= 1.0) {
-                snprintf(speed, sizeof speed, "no operator is faster than the unmodified model");
+            if (best->mean_ratio < 1.02) {
+                snprintf(speed, sizeof speed, "no operator is meaningfully faster than the unmodified model (best: %s, %.2fx)",
+                         best->faster, best->mean_ratio);
             } else {
                 int nm, nsig, nlarge;
                 double maxp;
@@ -224,13 +225,13 @@ mec_status mec_recommend(const mec_results_set *set, const mec_analysis *an, con
                                  second->faster, nsig, nm);
                 }
             }
-            const mec_analysis_accuracy *acc = best->mean_ratio > 1.0 ? find_accuracy(an, exp, best->faster) : NULL;
+            const mec_analysis_accuracy *acc = best->mean_ratio >= 1.02 ? find_accuracy(an, exp, best->faster) : NULL;
             char loss[300] = "";
             if (acc)
                 snprintf(loss, sizeof loss, ", at a %s accuracy loss (mean %.2f points over %d values, Cliff's delta %.2f, "
                          "Wilcoxon p = %.2g)", mec_effect_size_name(acc->magnitude), acc->mean_loss, acc->n_pairs,
                          acc->delta, acc->p_wilcoxon);
-            else if (best->mean_ratio > 1.0 && strstr(best->faster, "partition") && !strstr(best->faster, "+"))
+            else if (best->mean_ratio >= 1.02 && strstr(best->faster, "partition") && !strstr(best->faster, "+"))
                 snprintf(loss, sizeof loss, ", losslessly (partitioning keeps the model)");
             /* least loss among the operators measured on this tier (not identity) */
             const mec_analysis_accuracy *least = NULL;
@@ -241,7 +242,7 @@ mec_status mec_recommend(const mec_results_set *set, const mec_analysis *an, con
                 for (int s = 0; s < an->n_speedups && !ran; s++)
                     ran = !strcmp(an->speedups[s].experiment, exp) && !strcmp(an->speedups[s].placement, pl) &&
                           !strcmp(an->speedups[s].faster, ac->operators);
-                if (ran && (!least || fabs(ac->mean_loss) < fabs(least->mean_loss))) least = ac;
+                if (ran && (!least || ac->mean_loss < least->mean_loss)) least = ac;
             }
             char least_s[300] = "";
             if (least && (!acc || least != acc))

@@ -27,7 +27,7 @@ static void usage(FILE *f) {
 
 int mec_cli_import(int argc, char **argv) {
     const char *db_path = "mecbench.db";
-    mec_results_import_options opt = {0};
+    mec_results_import_options opt = {.max_messages = 5};
     bool json = false;
     const char **files = calloc((size_t)argc, sizeof *files);
     int n_files = 0;

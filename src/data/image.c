@@ -346,6 +346,48 @@ mec_status mec_image_decode(const void *buf, size_t len, const char *label, mec_
                      label, len, len > 0 ? p[0] : 0, len > 1 ? p[1] : 0);
 }
 
+static mec_status probe_jpeg(const uint8_t *buf, size_t len, const char *label, int *w, int *h) {
+    jpeg_dec_ctx *ctx = mec_calloc(1, sizeof *ctx);
+    if (!ctx) return MEC_ERR_NOMEM;
+    mec_status st = MEC_OK;
+    ctx->cinfo.err = jpeg_std_error(&ctx->err.mgr);
+    ctx->err.mgr.error_exit = jpeg_on_error;
+    ctx->err.mgr.emit_message = jpeg_on_message;
+    if (setjmp(ctx->err.jump)) {
+        st = mec_error(MEC_ERR_PARSE, "%s: bad JPEG header: %s", label, ctx->err.msg);
+        goto done;
+    }
+    jpeg_create_decompress(&ctx->cinfo);
+    jpeg_mem_src(&ctx->cinfo, buf, (unsigned long)len);
+    jpeg_read_header(&ctx->cinfo, TRUE);
+    *w = (int)ctx->cinfo.image_width;
+    *h = (int)ctx->cinfo.image_height;
+done:
+    jpeg_destroy_decompress(&ctx->cinfo);
+    mec_free(ctx);
+    return st;
+}
+
+mec_status mec_image_probe(const void *buf, size_t len, const char *label, int *width, int *height) {
+    if (!label) label = "image";
+    if (!buf || !width || !height) return mec_error(MEC_ERR_INVALID_ARG, "%s: null argument", label);
+    *width = *height = 0;
+    const uint8_t *p = buf;
+    if (is_jpeg(p, len)) return probe_jpeg(p, len, label, width, height);
+    if (is_png(p, len)) {
+        if (len < 24 || memcmp(p + 12, "IHDR", 4) != 0)
+            return mec_error(MEC_ERR_PARSE, "%s: PNG without an IHDR chunk", label);
+        uint32_t w = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
+        uint32_t h = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
+        if (w == 0 || h == 0 || w > 65535 || h > 65535)
+            return mec_error(MEC_ERR_RANGE, "%s: PNG size %ux%u outside 1..65535", label, w, h);
+        *width = (int)w;
+        *height = (int)h;
+        return MEC_OK;
+    }
+    return mec_error(MEC_ERR_UNSUPPORTED, "%s: not a JPEG or PNG", label);
+}
+
 mec_status mec_image_load(const char *path, mec_image *out) {
     if (!out) return mec_error(MEC_ERR_INVALID_ARG, "image_load: no output image");
     memset(out, 0, sizeof *out);

@@ -173,7 +173,7 @@ mec_status mec_results_open(const char *path, bool create, mec_results_db **out)
     *out = db;
     return MEC_OK;
 fail:
-    exec(db, "ROLLBACK");
+    sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL); /* keeps our message */
     mec_results_close(db);
     return st;
 }

@@ -569,3 +569,36 @@ out:
     mec_free(done);
     return st;
 }
+
+/* ------------------------------------------------------------ edit */
+
+mec_status mec_graph_remove_nodes(mec_graph *g, const char *remove) {
+    int kept = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (remove[i]) {
+            node_release(&g->nodes[i]);
+            continue;
+        }
+        g->nodes[kept++] = g->nodes[i];
+    }
+    g->n_nodes = kept;
+    for (int v = 0; v < g->n_values; v++) g->values[v].producer = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_out; k++)
+            if (g->nodes[i].out[k] >= 0) g->values[g->nodes[i].out[k]].producer = i;
+    return MEC_OK;
+}
+
+mec_status mec_node_set_input(mec_graph *g, int node_id, int index, int value) {
+    mec_node *n = &g->nodes[node_id];
+    if (index < 0 || index > 4096) return mec_error(MEC_ERR_INVALID_ARG, "input index %d", index);
+    if (index >= n->n_in) {
+        int *ni = mec_realloc(n->in, sizeof(int) * (size_t)n->n_in, sizeof(int) * (size_t)(index + 1));
+        if (!ni) return MEC_ERR_NOMEM;
+        for (int k = n->n_in; k <= index; k++) ni[k] = -1;
+        n->in = ni;
+        n->n_in = index + 1;
+    }
+    n->in[index] = value;
+    return MEC_OK;
+}

@@ -86,11 +86,33 @@ typedef struct actop {
         const ctype_ gamma = (ctype_)p->gamma, lambd = (ctype_)p->lambd;                         \
         const ctype_ bias = (ctype_)p->bias;                                                     \
         (void)alpha, (void)beta, (void)gamma, (void)lambd, (void)bias;                           \
-        for (int64_t i = 0; i < n; i++) {                                                        \
+        _Pragma("omp simd") for (int64_t i = 0; i < n; i++) {                                                        \
             C x = LD(px[i]);                                                                     \
             po[i] = ST(EXPR);                                                                    \
         }                                                                                        \
     }
+
+/* tanh in float: Eigen's rational approximation, clamped where tanh is
+ * +-1 in float, within 4e-7 relative of the exact value; it vectorises where
+ * libm's tanhf does not (BERT's pooler, GELU-tanh graphs). Doubles keep libm. */
+static inline float tanh_f32(float x) {
+    if (x > -4e-4f && x < 4e-4f) return x;
+    x = x < -7.90531110763549805f ? -7.90531110763549805f : x > 7.90531110763549805f ? 7.90531110763549805f : x;
+    float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 - 8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    return x * p / q;
+}
+#define TANH(x) _Generic((x), float: tanh_f32, default: tanh)(x)
 
 /* log(1 + e^x) without overflow for large x. */
 #define SOFTPLUS(x) ((x) > 0 ? (x) + log1p(exp(-(x))) : log1p(exp(x)))
@@ -101,7 +123,7 @@ FLOAT_TYPES(DEF_ACT, leaky, x >= 0 ? x : alpha * x)
 FLOAT_TYPES(DEF_ACT, sigmoid, (ctype_)1 / ((ctype_)1 + exp(-x)))
 FLOAT_TYPES(DEF_ACT, hsigmoid, fmax((ctype_)0, fmin((ctype_)1, alpha * x + beta)))
 FLOAT_TYPES(DEF_ACT, hswish, x * fmax((ctype_)0, fmin((ctype_)1, x / (ctype_)6 + (ctype_)0.5)))
-FLOAT_TYPES(DEF_ACT, tanh, tanh(x))
+FLOAT_TYPES(DEF_ACT, tanh, TANH(x))
 FLOAT_TYPES(DEF_ACT, elu, x >= 0 ? x : alpha * expm1(x))
 FLOAT_TYPES(DEF_ACT, selu, x > 0 ? gamma * x : gamma * alpha * expm1(x))
 FLOAT_TYPES(DEF_ACT, celu, fmax((ctype_)0, x) + fmin((ctype_)0, alpha * expm1(x / alpha)))
@@ -222,10 +244,26 @@ static const prelu_fn prelu_table[MEC_DTYPE_MAX] = {
     [MEC_U32] = prelu_copy_u32, [MEC_U64] = prelu_copy_u64,
 };
 
+/* The slope as it broadcasts. Before opset 7 a 1-D slope of C values is
+ * per channel (dim 1), as PyTorch exported it; it is viewed as (C, 1, ...). */
+static void prelu_slope(const mec_op_ctx *ctx, mec_tensor *view) {
+    const mec_tensor *x = ctx->in[0], *s = ctx->in[1];
+    *view = *s;
+    view->owned = NULL;
+    if (ctx->opset < 7 && s->ndim == 1 && x->ndim >= 2 && s->shape[0] == x->shape[1] &&
+        s->shape[0] != 1) {
+        view->ndim = x->ndim - 1;
+        for (int d = 1; d < view->ndim; d++) view->shape[d] = 1;
+        mec_tensor_contiguous_strides(view);
+    }
+}
+
 static mec_status prelu_infer(mec_op_ctx *ctx) {
     mec_status st = mec_op_check_arity(ctx, 2, 2);
     if (st) return st;
-    const mec_tensor *x = ctx->in[0], *s = ctx->in[1];
+    mec_tensor sv;
+    prelu_slope(ctx, &sv);
+    const mec_tensor *x = ctx->in[0], *s = &sv;
     if (!prelu_table[x->dtype]) return bad_dtype(ctx, 0);
     if (s->dtype != x->dtype)
         return MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "input 1 (slope) has dtype %s, input 0 has %s",
@@ -243,7 +281,9 @@ static mec_status prelu_infer(mec_op_ctx *ctx) {
 }
 
 static mec_status prelu_exec(mec_op_ctx *ctx) {
-    const mec_tensor *x = ctx->in[0], *s = ctx->in[1];
+    mec_tensor sv;
+    prelu_slope(ctx, &sv);
+    const mec_tensor *x = ctx->in[0], *s = &sv;
     mec_tensor *y = ctx->out[0];
     prelu_fn fn = prelu_table[x->dtype];
     if (!fn) return bad_dtype(ctx, 0);
@@ -411,8 +451,8 @@ typedef void (*sm_fn)(const void *in, void *out, int64_t n, int64_t stride, int 
             C inv = (C)1 / sum;                                                                  \
             for (int64_t i = 0; i < n; i++) y[i * stride] = ST(exp(LD(x[i * stride]) - m) * inv); \
         } else {                                                                                 \
-            C lse = m + log(sum);                                                                \
-            for (int64_t i = 0; i < n; i++) y[i * stride] = ST(LD(x[i * stride]) - lse);         \
+            C ls = log(sum); /* (x - m) - ls keeps precision when |m| is large */               \
+            for (int64_t i = 0; i < n; i++) y[i * stride] = ST((LD(x[i * stride]) - m) - ls);    \
         }                                                                                        \
     }
 FLOAT_TYPES(DEF_SM, 0)
@@ -478,7 +518,7 @@ static int64_t act_flops(const mec_op_ctx *ctx) {
 const mec_kernel mec_kernels_activation[] = {
     K("Relu", 1, 17, IP, relu),
     K("LeakyRelu", 1, 17, IP, leaky),
-    K("PRelu", 7, 17, IP, prelu),
+    K("PRelu", 1, 17, IP, prelu),
     K("Sigmoid", 1, 17, IP, sigmoid),
     K("HardSigmoid", 1, 17, IP, hsigmoid),
     K("HardSwish", 14, 17, IP, hswish),

@@ -91,7 +91,9 @@ static mec_status check_scalar_or_vec(const mec_op_ctx *ctx, int i, const char *
 static mec_status qdq_params(const mec_op_ctx *ctx, const mec_tensor *x, int *axis) {
     const mec_tensor *s = ctx->in[1], *z = opt_in(ctx, 2);
     char ss[160], zs[160];
-    if (z && (z->ndim != s->ndim || memcmp(z->shape, s->shape, sizeof(int64_t) * (size_t)s->ndim)))
+    /* "same shape"; a () scale with a (1,) zero point is accepted, as ONNX Runtime does */
+    if (z && !(mec_tensor_numel(z) == 1 && mec_tensor_numel(s) == 1) &&
+        (z->ndim != s->ndim || memcmp(z->shape, s->shape, sizeof(int64_t) * (size_t)s->ndim)))
         return MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "scale %s and zero point %s must have the same shape",
                           mec_shape_str(s->ndim, s->shape, ss, sizeof ss),
                           mec_shape_str(z->ndim, z->shape, zs, sizeof zs));
@@ -274,7 +276,29 @@ static void gemm_s16(int64_t m, int64_t n, int64_t k, const int16_t *a, const in
             }
             if (rows == 4) {
                 const int16_t *a0 = a + i0 * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-                for (int64_t j = j0; j < j1; j++) {
+                int64_t j = j0;
+                for (; j + 1 < j1; j += 2) { /* 4 x 2 block: each load feeds two products */
+                    const int16_t *bj = b + j * k, *bk = bj + k;
+                    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, t0, t1, t2, t3)
+                    for (int64_t t = 0; t < k; t++) {
+                        int32_t bv = bj[t], bw = bk[t];
+                        s0 += a0[t] * bv;
+                        s1 += a1[t] * bv;
+                        s2 += a2[t] * bv;
+                        s3 += a3[t] * bv;
+                        t0 += a0[t] * bw;
+                        t1 += a1[t] * bw;
+                        t2 += a2[t] * bw;
+                        t3 += a3[t] * bw;
+                    }
+                    int32_t *cj = c + i0 * ldc + j;
+                    cj[0] = s0, cj[1] = t0;
+                    cj[ldc] = s1, cj[ldc + 1] = t1;
+                    cj[2 * ldc] = s2, cj[2 * ldc + 1] = t2;
+                    cj[3 * ldc] = s3, cj[3 * ldc + 1] = t3;
+                }
+                for (; j < j1; j++) {
                     const int16_t *bj = b + j * k;
                     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
@@ -462,6 +486,42 @@ static mec_status conv_scratch_plan(const mec_op_ctx *ctx, const conv_geom *g, b
     return MEC_OK;
 }
 
+/* im2col_s16 for 2-D: one output pixel's row is written in order (c, kh, kw),
+ * with the valid kw range worked out once per pixel. */
+static void im2col_s16_2d(const conv_geom *g, const uint8_t *xu, const int8_t *xi, bool u8,
+                          int32_t x_zp, int16_t *col) {
+    const int64_t P = g->out_size, K = g->K, Cg = g->Cg, IS = g->in_size;
+    const int64_t H = g->in[0], W = g->in[1], KH = g->kernel[0], KW = g->kernel[1];
+    const int64_t OW = g->out[1], sh = g->stride[0], sw = g->stride[1];
+    const int64_t dh = g->dilation[0], dw = g->dilation[1], ph = g->pad[0], pw = g->pad[1];
+#pragma omp parallel for schedule(static) if (P * K > 65536 && !omp_in_parallel())
+    for (int64_t p = 0; p < P; p++) {
+        const int64_t ih0 = (p / OW) * sh - ph, iw0 = (p % OW) * sw - pw;
+        /* kw in [kw_lo, kw_hi) reads inside the row */
+        int64_t kw_lo = iw0 >= 0 ? 0 : (-iw0 + dw - 1) / dw;
+        int64_t kw_hi = iw0 >= W ? 0 : (W - 1 - iw0) / dw + 1;
+        if (kw_hi > KW) kw_hi = KW;
+        if (kw_lo > kw_hi) kw_lo = kw_hi;
+        int16_t *r = col + p * K;
+        for (int64_t c = 0; c < Cg; c++) {
+            for (int64_t kh = 0; kh < KH; kh++, r += KW) {
+                const int64_t ih = ih0 + kh * dh;
+                if (ih < 0 || ih >= H) {
+                    for (int64_t kw = 0; kw < KW; kw++) r[kw] = 0;
+                    continue;
+                }
+                const int64_t off = c * IS + ih * W + iw0;
+                for (int64_t kw = 0; kw < kw_lo; kw++) r[kw] = 0;
+                if (u8)
+                    for (int64_t kw = kw_lo; kw < kw_hi; kw++) r[kw] = (int16_t)(xu[off + kw * dw] - x_zp);
+                else
+                    for (int64_t kw = kw_lo; kw < kw_hi; kw++) r[kw] = (int16_t)(xi[off + kw * dw] - x_zp);
+                for (int64_t kw = kw_hi; kw < KW; kw++) r[kw] = 0;
+            }
+        }
+    }
+}
+
 /* col[p*K + c*kernel_size + kk] = x[n, grp*Cg + c, at output p, kernel offset kk] - x_zp,
  * and 0 (the zero point itself) in the padding. */
 static void im2col_s16(const conv_geom *g, const mec_tensor *x, int32_t x_zp, int64_t n, int64_t grp,
@@ -472,6 +532,10 @@ static void im2col_s16(const conv_geom *g, const mec_tensor *x, int32_t x_zp, in
     const uint8_t *xu = (const uint8_t *)x->data + base;
     const int8_t *xi = (const int8_t *)x->data + base;
     const int nsp = g->nsp;
+    if (nsp == 2) {
+        im2col_s16_2d(g, xu, xi, u8, x_zp, col);
+        return;
+    }
 #pragma omp parallel for schedule(static) if (P * K > 65536 && !omp_in_parallel())
     for (int64_t p = 0; p < P; p++) {
         int64_t start[MEC_MAX_DIMS], kc[MEC_MAX_DIMS];
@@ -937,7 +1001,8 @@ static mec_status qmm_check(const mec_op_ctx *ctx, mm_geom *g, mm_qparam q[6]) {
     }
     for (int j = 0; !st && j < 6; j += 2) {
         const mec_tensor *s = q[j].t, *z = q[j + 1].t;
-        if (s->ndim != z->ndim || memcmp(s->shape, z->shape, sizeof(int64_t) * (size_t)s->ndim)) {
+        if (q[j].mode != q[j + 1].mode ||
+            (q[j].mode == 2 && memcmp(s->shape, z->shape, sizeof(int64_t) * (size_t)s->ndim))) {
             char ss[160], zs[160];
             st = MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "%s %s and %s %s must have the same shape", names[j],
                             mec_shape_str(s->ndim, s->shape, ss, sizeof ss), names[j + 1],

@@ -8,7 +8,7 @@
  * before the reference kernel of the same op. */
 #define FAMILIES(X)                                                                              \
     X(elementwise) X(activation) X(reduce) X(shape) X(index) X(conv) X(pool) X(gemm) X(norm)    \
-        X(resize) X(quant)
+        X(resize) X(quant) X(fused)
 
 #define DECLARE(fam) extern const mec_kernel mec_kernels_##fam[];
 FAMILIES(DECLARE)

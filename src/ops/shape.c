@@ -50,6 +50,37 @@ static void copy_elems(char *dst, int64_t dst_stride, const char *src, int64_t s
     }
 }
 
+/* A view whose reads are contiguous along dim k and whose writes are
+ * contiguous along the last dim (a transpose in disguise: DepthToSpace,
+ * reversed perms): copies tiles of (k, last) so both sides stay in cache. */
+static void tiled_copy(void *dst, const int64_t *ds, const void *src, const int64_t *ss,
+                       const int64_t *sh, int r, int k, size_t es) {
+    enum { TILE = 32 };
+    int64_t nk = sh[k], nl = sh[r - 1], tk = (nk + TILE - 1) / TILE, tl = (nl + TILE - 1) / TILE;
+    int64_t outer = 1;
+    for (int d = 0; d < r - 1; d++)
+        if (d != k) outer *= sh[d];
+    int64_t tasks = outer * tk * tl;
+    bool par = tasks > 1 && outer * nk * nl * (int64_t)es >= PAR_BYTES;
+    (void)par;
+#pragma omp parallel for if (par) schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+        int64_t o = t / (tk * tl), i0 = (t / tl) % tk * TILE, j0 = t % tl * TILE;
+        int64_t i1 = i0 + TILE < nk ? i0 + TILE : nk, j1 = j0 + TILE < nl ? j0 + TILE : nl;
+        int64_t so = 0, dof = 0, rem = o;
+        for (int d = r - 2; d >= 0; d--) {
+            if (d == k) continue;
+            int64_t i = rem % sh[d];
+            rem /= sh[d];
+            so += i * ss[d];
+            dof += i * ds[d];
+        }
+        for (int64_t j = j0; j < j1; j++)
+            copy_elems((char *)dst + (dof + i0 * ds[k] + j) * (int64_t)es, ds[k],
+                       (const char *)src + (so + i0 + j * ss[r - 1]) * (int64_t)es, 1, i1 - i0, es);
+    }
+}
+
 /* Copies the view (shape, src_strides) of src into dst laid out by
  * dst_strides; strides in elements, may be negative (Slice) or 0 (Expand).
  * Adjacent dims that are contiguous in both are merged, so the inner loop is
@@ -75,6 +106,15 @@ static void strided_copy(void *dst, const int64_t *dst_strides, const void *src,
     if (r == 0) {
         memcpy(dst, src, es);
         return;
+    }
+    if (!(ss[r - 1] == 1 && ds[r - 1] == 1)) {
+        for (int k = r - 2; k >= 0; k--)
+            /* only when the strided writes stay near each other: far apart,
+             * (a power-of-2 multiple) they alias in cache and tiling loses */
+            if (ss[k] == 1 && ds[r - 1] == 1 && ds[k] * (int64_t)es <= 256) {
+                tiled_copy(dst, ds, src, ss, sh, r, k, es);
+                return;
+            }
     }
     /* Short rows: the loop body covers the two innermost dims, so the index
      * arithmetic per outer step is spread over more elements. */

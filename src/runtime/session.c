@@ -1,6 +1,8 @@
 /* Sessions: validate at load, fold constants, plan by requested outputs,
  * run with liveness-based buffer reuse, profile per node. */
 #include "mec/runtime.h"
+#include "optimize.h"
+#include "runtime_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -58,14 +60,12 @@ struct mec_sess {
 void mec_sess_options_default(mec_sess_options *o) {
     memset(o, 0, sizeof *o);
     o->impl = "auto";
+    o->optimize = true;
 }
 
 const mec_graph *mec_sess_graph(const mec_sess *s) { return s->g; }
 
-void mec_sess_adopt_graph(mec_sess *s, mec_graph *g, double load_ms) {
-    if (g == s->g) s->owned_graph = g;
-    s->load_ms = load_ms;
-}
+void mec_sess_set_load_ms(mec_sess *s, double load_ms) { s->load_ms = load_ms; }
 double mec_sess_load_ms(const mec_sess *s) { return s->load_ms; }
 
 /* ------------------------------------------------------------------ pool */
@@ -180,7 +180,10 @@ static uint64_t shapes_hash(const mec_op_ctx *ctx) {
         uint64_t x = t ? (uint64_t)t->dtype * 31 + (uint64_t)t->ndim : 0xffff;
         h = (h ^ x) * 1099511628211ull;
         if (t)
-            for (int d = 0; d < t->ndim; d++) h = (h ^ (uint64_t)t->shape[d]) * 1099511628211ull;
+            for (int d = 0; d < t->ndim; d++) {
+                h = (h ^ (uint64_t)t->shape[d]) * 1099511628211ull;
+                h = (h ^ (uint64_t)t->strides[d]) * 1099511628211ull;
+            }
     }
     return h;
 }
@@ -215,7 +218,7 @@ static mec_status static_pass(mec_sess *s, mec_tensor *info, problems *p, bool e
         for (int j = 0; j < n->n_out; j++) out_ptr[j] = n->out[j] >= 0 ? &info[n->out[j]] : NULL;
         if (!known) continue;
         if (s->folded[i]) continue; /* outputs already constant */
-        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0};
+        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0};
         mec_error_clear();
         mec_status st = k->infer(&ctx);
         if (st == MEC_ERR_DEFER) {
@@ -337,7 +340,7 @@ static mec_status fold_constants(mec_sess *s) {
             if (v >= 0 && g->values[v].is_input) out_is_graph_io = true;
         }
         if (out_is_graph_io) continue;
-        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0};
+        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0};
         mec_status st = k->infer(&ctx);
         if (st) return st;
         for (int j = 0; j < n->n_out; j++)
@@ -405,14 +408,56 @@ void mec_sess_destroy(mec_sess *s) {
     mec_free(s);
 }
 
+static mec_status sess_create(const mec_graph *g, mec_graph *owned, const mec_sess_options *opt,
+                              mec_sess **out);
+
 mec_status mec_sess_create(const mec_graph *g, const mec_sess_options *opt, mec_sess **out) {
+    mec_sess_options o;
+    if (opt) o = *opt;
+    else mec_sess_options_default(&o);
+    *out = NULL;
+    if (!o.optimize) return sess_create(g, NULL, &o, out);
+    mec_graph *copy = NULL;
+    mec_status st = mec_graph_clone(g, &copy);
+    if (st) return st;
+    return mec_sess_create_owned(copy, &o, out);
+}
+
+mec_status mec_sess_create_owned(mec_graph *g, const mec_sess_options *opt, mec_sess **out) {
+    mec_sess_options o;
+    if (opt) o = *opt;
+    else mec_sess_options_default(&o);
+    *out = NULL;
+    mec_status st = MEC_OK;
+    if (o.optimize) {
+        mec_optimize_report rep;
+        st = mec_graph_toposort(g);
+        if (!st) st = mec_optimize_graph(g, &rep);
+        if (!st)
+            mec_log(MEC_LOG_INFO, "optimised: %d BatchNorm folded, %d Conv fused, %d MatMul fused",
+                    rep.bn_folded, rep.conv_fused, rep.matmul_fused);
+    }
+    if (st) {
+        mec_graph_destroy(g);
+        return st;
+    }
+    return sess_create(g, g, &o, out);
+}
+
+/* Creates the session over g; `owned` (g itself or NULL) is freed with the
+ * session, and also here on failure. */
+static mec_status sess_create(const mec_graph *g, mec_graph *owned, const mec_sess_options *opt,
+                              mec_sess **out) {
     *out = NULL;
     double t0 = mec_now_ms();
     mec_sess *s = mec_calloc(1, sizeof *s);
-    if (!s) return MEC_ERR_NOMEM;
+    if (!s) {
+        mec_graph_destroy(owned);
+        return MEC_ERR_NOMEM;
+    }
     s->g = g;
-    if (opt) s->opt = *opt;
-    else mec_sess_options_default(&s->opt);
+    s->owned_graph = owned;
+    s->opt = *opt;
     if (!s->opt.impl) s->opt.impl = "auto";
     mec_threads_set(s->opt.threads);
     size_t nn = (size_t)g->n_nodes + 1, nv = (size_t)g->n_values + 1;
@@ -646,15 +691,51 @@ static mec_status check_input(const mec_sess *s, int v, const mec_tensor *t) {
     return MEC_OK;
 }
 
+static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_tensor **in_ptr,
+                                 uint32_t const_mask);
+
+/* Runs node i. Inputs with a layout permutation (e.g. NHWC strides from a
+ * fast conv) are made contiguous first for kernels that need that. */
 static mec_status run_node(mec_sess *s, int i, const plan *pl) {
     const mec_graph *g = s->g;
     const mec_node *n = &g->nodes[i];
     const mec_kernel *k = s->kern[i];
     const mec_tensor *in_ptr[64];
-    mec_tensor *out_ptr[64];
+    mec_tensor tmp[8];
+    int tmp_buf[8], n_tmp = 0;
+    uint32_t const_mask = 0;
     if (n->n_in > 64 || n->n_out > 64)
         return mec_error(MEC_ERR_UNSUPPORTED, "node '%s' has more than 64 inputs or outputs", n->name);
-    for (int j = 0; j < n->n_in; j++) in_ptr[j] = n->in[j] >= 0 ? &s->vals[n->in[j]] : NULL;
+    for (int j = 0; j < n->n_in; j++) {
+        int v = n->in[j];
+        in_ptr[j] = v >= 0 ? &s->vals[v] : NULL;
+        if (v >= 0 && s->is_const[v] && j < 32) const_mask |= 1u << j;
+        if (!in_ptr[j] || (k->flags & MEC_KF_STRIDED) || mec_tensor_is_contiguous(in_ptr[j])) continue;
+        if (n_tmp == 8) return mec_error(MEC_ERR_UNSUPPORTED, "node '%s': too many strided inputs", n->name);
+        int b = pool_get(s, mec_tensor_bytes(in_ptr[j]));
+        if (b < 0) {
+            for (int t = 0; t < n_tmp; t++) s->pool[tmp_buf[t]].refs--;
+            return MEC_ERR_NOMEM;
+        }
+        tmp[n_tmp] = *in_ptr[j];
+        tmp[n_tmp].data = s->pool[b].data;
+        tmp[n_tmp].owned = NULL;
+        mec_tensor_contiguous_strides(&tmp[n_tmp]);
+        mec_tensor_copy(&tmp[n_tmp], in_ptr[j]);
+        tmp_buf[n_tmp] = b;
+        in_ptr[j] = &tmp[n_tmp++];
+    }
+    mec_status st = run_node_inner(s, i, pl, in_ptr, const_mask);
+    for (int t = 0; t < n_tmp; t++) s->pool[tmp_buf[t]].refs--;
+    return st;
+}
+
+static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_tensor **in_ptr,
+                                 uint32_t const_mask) {
+    const mec_graph *g = s->g;
+    const mec_node *n = &g->nodes[i];
+    const mec_kernel *k = s->kern[i];
+    mec_tensor *out_ptr[64];
     for (int j = 0; j < n->n_out; j++) {
         int v = n->out[j];
         /* an output the caller fed is not recomputed (nor overwritten) */
@@ -664,7 +745,7 @@ static mec_status run_node(mec_sess *s, int i, const plan *pl) {
             s->val_buf[v] = -1;
         }
     }
-    mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0};
+    mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, const_mask};
     mec_status st = k->infer(&ctx);
     if (st == MEC_ERR_DEFER) {
         char label[300];

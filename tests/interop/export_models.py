@@ -398,7 +398,7 @@ def build_encoder(size, gen, roberta):
 # LayerNormalization as one op (BERT at 13 has it decomposed into
 # ReduceMean/Sub/Pow/Sqrt/Div). torch folds eval-mode BatchNorm into the
 # preceding Conv; DUC is exported with TrainingMode.PRESERVE so that one model
-# keeps its BatchNormalization nodes (and the Identity nodes that come along).
+# keeps its BatchNormalization nodes (inference form, one output).
 CATALOGUE = {
     "resnet": (build_resnet, 13, False),
     "resnext": (build_resnext, 11, False),

@@ -366,8 +366,8 @@ static void test_qlinearconv_resnet_like(void) {
     CHECK(s2 == 7386214);
     const mec_kernel *k = mec_op_find("", "QLinearConv", 10, "ref");
     mec_tensor *outp[1] = {&out[0]};
-    mec_op_ctx ctx = {g, node, &g->nodes[node], 10, 9, (const mec_tensor *const *)in, 1, outp,
-                      NULL, NULL, 0};
+    mec_op_ctx ctx = {.graph = g, .node_id = node, .node = &g->nodes[node], .opset = 10, .n_in = 9,
+                      .in = (const mec_tensor *const *)in, .n_out = 1, .out = outp};
     CHECK(k && k->flops && k->flops(&ctx) == 2LL * 36 * 400 * 16 * 9);
     oh_free(g, 1, out);
     destroy_all(9, in);
@@ -500,6 +500,33 @@ static void test_convinteger_basic_and_grouped(void) {
     CHECK(s2 == 2458606207LL);
     oh_free(g, 1, out);
     destroy_all(4, in2);
+}
+
+/* x u8 (1,2,3,4,4), w u8 (2,2,2,3,2), strides (1,2,1), dilations (1,1,2),
+ * pads (1,0,1, 0,1,1), x_zp 100, w_zp (50, 200): the N-D im2col path. */
+static const int32_t convint3d_expected[48] = {
+    52654, -4802, 37812, -17500, 8481, 11834, 11041, -30424, 16444, 43915, 49706, 5643, -33145,
+    -2323, -44504, 6712, 1186, 98276, 9880, 5713, 19445, 68121, -50680, 22106, -56584, -1110,
+    -98411, -2590, -20222, -12469, -21218, 17216, -21476, -44361, -57855, -34241, 34497, 5692,
+    39243, 14696, 3856, -64704, -53440, -4638, 7123, -25824, 54700, -20452};
+
+static void test_convinteger_3d(void) {
+    int64_t xs[] = {1, 2, 3, 4, 4}, ws[] = {2, 2, 2, 3, 2}, c2[] = {2}, ys[] = {1, 2, 3, 2, 4};
+    int32_t wzp[] = {50, 200};
+    mec_tensor *x = mk_rand(MEC_U8, 5, xs, 17), *w = mk_rand(MEC_U8, 5, ws, 0);
+    mec_tensor *in[4] = {x, w, scalar_q(MEC_U8, 100), mk_int(MEC_U8, 1, c2, wzp)}, out[1];
+    mec_graph *g;
+    int node;
+    CHECK_OK(oh_node(&g, &node, "ConvInteger", 10, 4, 1));
+    int64_t strides[] = {1, 2, 1}, dil[] = {1, 1, 2}, pads[] = {1, 0, 1, 0, 1, 1};
+    CHECK_OK(mec_node_set_ints(g, node, "strides", 3, strides));
+    CHECK_OK(mec_node_set_ints(g, node, "dilations", 3, dil));
+    CHECK_OK(mec_node_set_ints(g, node, "pads", 6, pads));
+    CHECK_OK(oh_run(g, node, 10, "ref", 4, in, 1, out));
+    check_shape(&out[0], 5, ys);
+    check_ints(&out[0], convint3d_expected, 48);
+    oh_free(g, 1, out);
+    destroy_all(4, in);
 }
 
 /* --------------------------------------------------------------- matmul */
@@ -656,6 +683,7 @@ int main(void) {
     RUN(test_qlinearconv_errors);
     RUN(test_convinteger_1d_same_lower);
     RUN(test_convinteger_basic_and_grouped);
+    RUN(test_convinteger_3d);
     RUN(test_qlinearmatmul_onnx_2d);
     RUN(test_qlinearmatmul_batched_per_row_column);
     RUN(test_matmulinteger);

@@ -78,7 +78,8 @@ static void test_reshape(void) {
     memset(&o, 0, sizeof o);
     mec_tensor *op[1] = {&o};
     CHECK_OK(oh_node(&g, &node, "Reshape", 13, 2, 1));
-    mec_op_ctx ctx = {g, node, &g->nodes[node], 13, 2, (const mec_tensor *const *)in3, 1, op, NULL, NULL, 0};
+    mec_op_ctx ctx = {.graph = g, .node_id = node, .node = &g->nodes[node], .opset = 13, .n_in = 2,
+                      .in = (const mec_tensor *const *)in3, .n_out = 1, .out = op};
     CHECK(mec_op_find("", "Reshape", 13, "ref")->infer(&ctx) == MEC_ERR_DEFER);
     CHECK(mec_op_find("", "Reshape", 13, "ref")->value_inputs == 2u);
     in3[1]->data = in3[1]->owned;
@@ -490,6 +491,64 @@ static void test_depth_space(void) {
     mec_tensor_destroy(back_in[0]);
 }
 
+/* Both DepthToSpace modes and SpaceToDepth on a shape that takes the tiled
+ * copy path, against the index formulas of the ONNX spec. */
+static void test_depth_space_formula(void) {
+    const int64_t N = 2, C = 12, H = 3, W = 40, bs = 2, Co = C / (bs * bs);
+    mec_tensor *x = tensor_of(MEC_F32, 4, SHAPE(N, C, H, W), NULL), out[1];
+    float *xv = x->data;
+    for (int64_t i = 0; i < N * C * H * W; i++) xv[i] = (float)i;
+    mec_tensor *in[1] = {x};
+    for (int crd = 0; crd < 2; crd++) {
+        mec_graph *g;
+        int node;
+        CHECK_OK(oh_node(&g, &node, "DepthToSpace", 13, 1, 1));
+        mec_node_set_int(g, node, "blocksize", bs);
+        mec_node_set_string(g, node, "mode", crd ? "CRD" : "DCR");
+        CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
+        check_shape(&out[0], 4, SHAPE(N, Co, H * bs, W * bs));
+        int bad = 0;
+        const float *y = out[0].data;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t c = 0; c < Co; c++)
+                for (int64_t h = 0; h < H * bs; h++)
+                    for (int64_t w = 0; w < W * bs; w++) {
+                        int64_t b1 = h % bs, b2 = w % bs;
+                        int64_t ci = crd ? c * bs * bs + b1 * bs + b2 : (b1 * bs + b2) * Co + c;
+                        float want = xv[((n * C + ci) * H + h / bs) * W + w / bs];
+                        if (y[((n * Co + c) * H * bs + h) * W * bs + w] != want) bad++;
+                    }
+        CHECK(bad == 0);
+        oh_free(g, 1, out);
+    }
+    mec_graph *g;
+    int node;
+    CHECK_OK(oh_node(&g, &node, "SpaceToDepth", 13, 1, 1));
+    mec_node_set_int(g, node, "blocksize", 4); /* H = 3 is not a multiple */
+    CHECK(oh_run(g, node, 13, "ref", 1, in, 1, out) == MEC_ERR_SHAPE);
+    oh_free(g, 1, out);
+    mec_tensor *z = tensor_of(MEC_F32, 4, SHAPE(N, 3, 4, 8), NULL);
+    for (int64_t i = 0; i < N * 3 * 4 * 8; i++) ((float *)z->data)[i] = (float)i;
+    mec_tensor *zin[1] = {z};
+    CHECK_OK(oh_node(&g, &node, "SpaceToDepth", 13, 1, 1));
+    mec_node_set_int(g, node, "blocksize", 2);
+    CHECK_OK(oh_run(g, node, 13, "ref", 1, zin, 1, out));
+    check_shape(&out[0], 4, SHAPE(N, 12, 2, 4));
+    int bad = 0;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < 12; c++)
+            for (int64_t h = 0; h < 2; h++)
+                for (int64_t w = 0; w < 4; w++) {
+                    int64_t b = c / 3, ci = c % 3, b1 = b / 2, b2 = b % 2;
+                    float want = ((float *)z->data)[((n * 3 + ci) * 4 + h * 2 + b1) * 8 + w * 2 + b2];
+                    if (((float *)out[0].data)[((n * 12 + c) * 2 + h) * 4 + w] != want) bad++;
+                }
+    CHECK(bad == 0);
+    oh_free(g, 1, out);
+    mec_tensor_destroy(x);
+    mec_tensor_destroy(z);
+}
+
 static void test_constants(void) {
     mec_graph *g;
     int node;
@@ -602,6 +661,7 @@ int main(void) {
     RUN(test_cast);
     RUN(test_pad);
     RUN(test_depth_space);
+    RUN(test_depth_space_formula);
     RUN(test_constants);
     RUN(test_eyelike_trilu_dropout);
     return TEST_SUMMARY();

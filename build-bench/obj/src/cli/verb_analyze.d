@@ -1,0 +1,11 @@
+build-bench/obj/src/cli/verb_analyze.o: src/cli/verb_analyze.c \
+ src/cli/cli.h include/mec/runtime.h include/mec/ops.h \
+ include/mec/graph.h include/mec/core.h include/mec/analysis.h \
+ include/mec/results.h
+src/cli/cli.h:
+include/mec/runtime.h:
+include/mec/ops.h:
+include/mec/graph.h:
+include/mec/core.h:
+include/mec/analysis.h:
+include/mec/results.h:

@@ -1,0 +1,2 @@
+build-bench/obj/src/core/alloc.o: src/core/alloc.c include/mec/core.h
+include/mec/core.h:
