@@ -938,9 +938,11 @@ mec_status mec_results_open_source(const char *const *paths, int n_paths, mec_re
     *out = NULL;
     if (n_paths <= 0) return mec_error(MEC_ERR_INVALID_ARG, "no results database or CSV given");
     struct stat sb;
-    if (n_paths == 1 && stat(paths[0], &sb) == 0 && S_ISREG(sb.st_mode)) {
+    if (n_paths == 1) {
         size_t L = strlen(paths[0]);
-        if (!(L >= 4 && !strcmp(paths[0] + L - 4, ".csv"))) return mec_results_open(paths[0], false, out);
+        bool csv = L >= 4 && !strcmp(paths[0] + L - 4, ".csv");
+        bool exists = stat(paths[0], &sb) == 0;
+        if (!csv && (!exists || S_ISREG(sb.st_mode))) return mec_results_open(paths[0], false, out);
     }
     return mec_results_open_csv(paths, n_paths, out);
 }

@@ -95,7 +95,7 @@ typedef struct actop {
 /* tanh in float: Eigen's rational approximation, clamped where tanh is
  * +-1 in float, within 4e-7 relative of the exact value; it vectorises where
  * libm's tanhf does not (BERT's pooler, GELU-tanh graphs). Doubles keep libm. */
-static inline float tanh_f32(float x) {
+static inline float fast_tanhf(float x) {
     if (x > -4e-4f && x < 4e-4f) return x;
     x = x < -7.90531110763549805f ? -7.90531110763549805f : x > 7.90531110763549805f ? 7.90531110763549805f : x;
     float x2 = x * x;
@@ -112,7 +112,7 @@ static inline float tanh_f32(float x) {
     q = q * x2 + 4.89352518554385e-03f;
     return x * p / q;
 }
-#define TANH(x) _Generic((x), float: tanh_f32, default: tanh)(x)
+#define TANH(x) _Generic((x), float: fast_tanhf, default: tanh)(x)
 
 /* log(1 + e^x) without overflow for large x. */
 #define SOFTPLUS(x) ((x) > 0 ? (x) + log1p(exp(-(x))) : log1p(exp(x)))

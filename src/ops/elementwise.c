@@ -725,7 +725,7 @@ typedef struct unop {
  * +-1 in float), within 5e-7 relative of the exact value. Unlike libm's erff
  * it vectorises, and BERT's GELU runs it on every FFN activation. Doubles
  * keep libm's erf. */
-static inline float erf_f32(float x) {
+static inline float fast_erff(float x) {
     x = x < -4.0f ? -4.0f : x > 4.0f ? 4.0f : x;
     float x2 = x * x;
     float p = -2.72614225801306e-10f;
@@ -742,7 +742,7 @@ static inline float erf_f32(float x) {
     q = q * x2 - 1.42647390514189e-02f;
     return x * p / q;
 }
-#define ERF(x) _Generic((x), float: erf_f32, default: erf)(x)
+#define ERF(x) _Generic((x), float: fast_erff, default: erf)(x)
 
 /* <tgmath.h> picks sqrtf/sqrt by the compute type, so one expression serves
  * float, double and the 16-bit floats (computed in float). */
