@@ -10,7 +10,9 @@ BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
 CFLAGS  ?=
-CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -Werror -Wno-format-truncation -fopenmp -fPIC $(SAN) \
+# message buffers truncate on purpose; clang spells the option differently
+NOWARN  := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-Wno-unknown-warning-option,-Wno-format-truncation)
+CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -Werror $(NOWARN) -fopenmp -fPIC $(SAN) \
            -Iinclude -I$(BUILD)/gen -D_DEFAULT_SOURCE
 LDLIBS  += -lprotobuf-c -lsqlite3 -lyaml -ljpeg -lpng -lz -lm
 LDFLAGS += -fopenmp $(SAN)

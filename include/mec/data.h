@@ -143,7 +143,9 @@ typedef struct mec_batch {
 } mec_batch;
 
 /* Item i as a batch of one (so get gives (1, C, H, W) etc.). Reuses b's
- * tensors when it already holds a batch of the right shape. */
+ * tensors when it already holds a batch of the right shape. A dataset handle
+ * is for one thread at a time (segmentation canvases use a scratch buffer);
+ * open one per thread to read in parallel. */
 mec_status mec_dataset_get(mec_dataset *ds, int64_t i, mec_batch *b);
 /* Items idx[0..n) into b (reshaped/reallocated as needed). */
 mec_status mec_dataset_get_many(mec_dataset *ds, const int64_t *idx, int64_t n, mec_batch *b);
@@ -240,7 +242,8 @@ typedef struct mec_photo_spec {
 } mec_photo_spec;
 
 /* The default grid: long sides 1280, 2048, 3200, 4096, 5120 and qualities
- * 90, 98, kept when 0.3-3.4 MB (the studies' range): about 80 files. */
+ * 90, 98, kept when 0.3-3.4 MB (the studies' range): 95 files from the 12
+ * default photos, 0.31-3.20 MB, median 0.91 MB. */
 void mec_photo_spec_default(mec_photo_spec *s);
 /* Writes <out_dir>/<source-stem>_<long>_q<quality>.jpg for every source ×
  * size × quality (atomically; out_dir is created), sorted by path. Existing

@@ -1,6 +1,7 @@
 /* Helpers shared by the verbs: option parsing, shapes, loading inputs. */
 #include "cli.h"
 
+#include "mec/data.h"
 #include "mec/onnx.h"
 
 #include <ctype.h>
@@ -54,8 +55,33 @@ mec_status mec_cli_load_tensor(const char *path, const mec_cli_raw_spec *raw, co
     const char *ext = mec_cli_ext(path);
     if (!strcasecmp(ext, "npy")) return mec_tensor_load_npy(path, out);
     if (!strcasecmp(ext, "pb")) return mec_tensor_load_pb(path, out, NULL);
-    (void)input_name;
-    (void)sess;
+    if (mec_image_sniff(path)) {
+        /* an image: resize to the model input's H x W (NCHW f32), ImageNet normalisation */
+        mec_image img;
+        mec_status st = mec_image_load(path, &img);
+        if (st) return st;
+        mec_image_prep prep;
+        mec_image_prep_imagenet(&prep);
+        mec_dtype dt;
+        int nd;
+        int64_t dims[MEC_MAX_DIMS];
+        if (sess && !mec_sess_value_info(sess, input_name, &dt, &nd, dims) && nd == 4) {
+            if (dims[1] == 3) {
+                prep.height = dims[2] > 0 ? (int)dims[2] : img.height;
+                prep.width = dims[3] > 0 ? (int)dims[3] : img.width;
+            } else if (dims[3] == 3) {
+                prep.nhwc = true;
+                prep.height = dims[1] > 0 ? (int)dims[1] : img.height;
+                prep.width = dims[2] > 0 ? (int)dims[2] : img.width;
+            }
+        } else {
+            prep.width = img.width;
+            prep.height = img.height;
+        }
+        st = mec_image_to_tensor(&img, &prep, out);
+        mec_image_release(&img);
+        return st;
+    }
     if (raw && raw->ndim >= 0) {
         return mec_tensor_load_raw(path, raw->dtype ? raw->dtype : MEC_F32, raw->ndim, raw->dims,
                                    out);

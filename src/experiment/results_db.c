@@ -835,7 +835,7 @@ mec_status mec_results_load(mec_results_db *db, const mec_results_filter *filter
     for (size_t i = 0; i < set->n_groups; i++)
         for (int b = 0; b < MEC_BREAKDOWN_COUNT; b++)
             if (bn[i][b]) set->groups[i].breakdown_s[b] = bsum[i][b] / (double)bn[i][b];
-    qsort(set->groups, set->n_groups, sizeof *set->groups, cmp_group);
+    if (set->n_groups) qsort(set->groups, set->n_groups, sizeof *set->groups, cmp_group);
 
     snprintf(sql, sizeof sql,
              "SELECT e.name, a.model, a.variant, a.placement, a.metric, a.value FROM accuracy a JOIN experiments e "

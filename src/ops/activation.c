@@ -77,8 +77,11 @@ typedef struct actop {
     float alpha, beta, gamma, lambd, bias; /* attribute defaults */
 } actop;
 
-#define DEF_ACT(sfx, T, C, LD, ST, name, EXPR)                                                   \
-    static void name##_##sfx(const void *in, void *out, int64_t n, const act_params *p) {        \
+#define DEF_ACT(sfx, T, C, LD, ST, name, EXPR) DEF_ACT_ATTR(, sfx, T, C, LD, ST, name, EXPR)
+#define DEF_ACT_VS(sfx, T, C, LD, ST, name, EXPR)                                                \
+    DEF_ACT_ATTR(VEC_SELECTS, sfx, T, C, LD, ST, name, EXPR)
+#define DEF_ACT_ATTR(ATTR, sfx, T, C, LD, ST, name, EXPR)                                        \
+    ATTR static void name##_##sfx(const void *in, void *out, int64_t n, const act_params *p) {   \
         typedef C ctype_ __attribute__((unused));                                                \
         const T *px = in;                                                                        \
         T *po = out;                                                                             \
@@ -92,12 +95,20 @@ typedef struct actop {
         }                                                                                        \
     }
 
+/* GCC keeps float selects (clamps) out of vectorised loops unless FP
+ * compares may be assumed not to trap; clang needs no help. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VEC_SELECTS __attribute__((optimize("no-trapping-math")))
+#else
+#define VEC_SELECTS
+#endif
+
 /* tanh in float: Eigen's rational approximation, clamped where tanh is
  * +-1 in float, within 4e-7 relative of the exact value; it vectorises where
  * libm's tanhf does not (BERT's pooler, GELU-tanh graphs). Doubles keep libm. */
-static inline float fast_tanhf(float x) {
-    if (x > -4e-4f && x < 4e-4f) return x;
-    x = x < -7.90531110763549805f ? -7.90531110763549805f : x > 7.90531110763549805f ? 7.90531110763549805f : x;
+VEC_SELECTS static inline float fast_tanhf(float x0) {
+    float x = x0 < -7.90531110763549805f ? -7.90531110763549805f : x0; /* plain selects */
+    x = x > 7.90531110763549805f ? 7.90531110763549805f : x;             /* vectorise */
     float x2 = x * x;
     float p = -2.76076847742355e-16f;
     p = p * x2 + 2.00018790482477e-13f;
@@ -110,7 +121,8 @@ static inline float fast_tanhf(float x) {
     q = q * x2 + 1.18534705686654e-04f;
     q = q * x2 + 2.26843463243900e-03f;
     q = q * x2 + 4.89352518554385e-03f;
-    return x * p / q;
+    float r = x * p / q;
+    return fabs(x0) < 4e-4f ? x0 : r;
 }
 #define TANH(x) _Generic((x), float: fast_tanhf, default: tanh)(x)
 
@@ -121,9 +133,9 @@ FLOAT_TYPES(DEF_ACT, relu, x > 0 ? x : (ctype_)0)
 SINT_TYPES(DEF_ACT, relu, x > 0 ? x : (ctype_)0)
 FLOAT_TYPES(DEF_ACT, leaky, x >= 0 ? x : alpha * x)
 FLOAT_TYPES(DEF_ACT, sigmoid, (ctype_)1 / ((ctype_)1 + exp(-x)))
-FLOAT_TYPES(DEF_ACT, hsigmoid, fmax((ctype_)0, fmin((ctype_)1, alpha * x + beta)))
-FLOAT_TYPES(DEF_ACT, hswish, x * fmax((ctype_)0, fmin((ctype_)1, x / (ctype_)6 + (ctype_)0.5)))
-FLOAT_TYPES(DEF_ACT, tanh, TANH(x))
+FLOAT_TYPES(DEF_ACT_VS, hsigmoid, fmax((ctype_)0, fmin((ctype_)1, alpha * x + beta)))
+FLOAT_TYPES(DEF_ACT_VS, hswish, x * fmax((ctype_)0, fmin((ctype_)1, x / (ctype_)6 + (ctype_)0.5)))
+FLOAT_TYPES(DEF_ACT_VS, tanh, TANH(x))
 FLOAT_TYPES(DEF_ACT, elu, x >= 0 ? x : alpha * expm1(x))
 FLOAT_TYPES(DEF_ACT, selu, x > 0 ? gamma * x : gamma * alpha * expm1(x))
 FLOAT_TYPES(DEF_ACT, celu, fmax((ctype_)0, x) + fmin((ctype_)0, alpha * expm1(x / alpha)))

@@ -54,7 +54,7 @@
 #define DT_u16 MEC_U16
 #define DT_u32 MEC_U32
 #define DT_u64 MEC_U64
-#define DT_bool MEC_BOOL
+#define DT_b8 MEC_BOOL
 
 /* Expressions passed into the stamps name the types as stype_ (storage)
  * and ctype_ (compute). */
@@ -266,7 +266,7 @@ NUM_TYPES(DEF_CMP, lt, x < y)
 NUM_TYPES(DEF_CMP, gt, x > y)
 NUM_TYPES(DEF_CMP, le, x <= y)
 NUM_TYPES(DEF_CMP, ge, x >= y)
-#define BOOL_TYPE(X, ...) X(bool, uint8_t, int, LD_ID, ST_ID, __VA_ARGS__)
+#define BOOL_TYPE(X, ...) X(b8, uint8_t, int, LD_ID, ST_ID, __VA_ARGS__)
 BOOL_TYPE(DEF_CMP, eq, (x != 0) == (y != 0))
 BOOL_TYPE(DEF_CMP, and, x && y)
 BOOL_TYPE(DEF_CMP, or, x || y)
@@ -697,8 +697,10 @@ typedef struct unop {
     unary_fn fn[MEC_DTYPE_MAX];
 } unop;
 
-#define DEF_UN(sfx, T, C, LD, ST, name, EXPR)                                                    \
-    static void name##_##sfx(const void *in, void *out, int64_t n, const void *aux) {            \
+#define DEF_UN(sfx, T, C, LD, ST, name, EXPR) DEF_UN_ATTR(, sfx, T, C, LD, ST, name, EXPR)
+#define DEF_UN_VS(sfx, T, C, LD, ST, name, EXPR) DEF_UN_ATTR(VEC_SELECTS, sfx, T, C, LD, ST, name, EXPR)
+#define DEF_UN_ATTR(ATTR, sfx, T, C, LD, ST, name, EXPR)                                         \
+    ATTR static void name##_##sfx(const void *in, void *out, int64_t n, const void *aux) {       \
         LOCAL_TYPES(T, C)                                                                        \
         const T *px = in;                                                                        \
         T *po = out;                                                                             \
@@ -721,12 +723,21 @@ typedef struct unop {
         }                                                                                        \
     }
 
+/* GCC keeps float selects (the clamps of fast_erff) out of vectorised loops
+ * unless FP compares may be assumed not to trap; clang needs no help. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VEC_SELECTS __attribute__((optimize("no-trapping-math")))
+#else
+#define VEC_SELECTS
+#endif
+
 /* erf in float: Eigen's rational approximation on [-4, 4] (erf(+-4) is
  * +-1 in float), within 5e-7 relative of the exact value. Unlike libm's erff
  * it vectorises, and BERT's GELU runs it on every FFN activation. Doubles
  * keep libm's erf. */
-static inline float fast_erff(float x) {
-    x = x < -4.0f ? -4.0f : x > 4.0f ? 4.0f : x;
+VEC_SELECTS static inline float fast_erff(float x) {
+    x = x < -4.0f ? -4.0f : x; /* two plain selects so that the loop vectorises */
+    x = x > 4.0f ? 4.0f : x;
     float x2 = x * x;
     float p = -2.72614225801306e-10f;
     p = p * x2 + 2.77068142495902e-08f;
@@ -761,7 +772,7 @@ FLOAT_TYPES(DEF_UN, round, rint(x)) /* default rounding mode: half to even */
 FLOAT_TYPES(DEF_UN, sign, (ctype_)((x > 0) - (x < 0)))
 SINT_TYPES(DEF_UN, sign, (ctype_)((x > 0) - (x < 0)))
 UINT_TYPES(DEF_UN, sign, (ctype_)(x > 0))
-FLOAT_TYPES(DEF_UN, erf, ERF(x))
+FLOAT_TYPES(DEF_UN_VS, erf, ERF(x))
 FLOAT_TYPES(DEF_UN, sin, sin(x))
 FLOAT_TYPES(DEF_UN, cos, cos(x))
 FLOAT_TYPES(DEF_UN, tan, tan(x))

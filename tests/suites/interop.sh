@@ -10,10 +10,11 @@
 #   BUILD=build bash tests/suites/interop.sh
 #   MEC_INTEROP_FULL=1 bash tests/suites/interop.sh
 #   MEC_INTEROP_MODELS=resnet,bert bash tests/suites/interop.sh
+#   MEC_INTEROP_PYTHON=/path/to/python3 (default /usr/bin/python3)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
-PY=/usr/bin/python3
+PY=${MEC_INTEROP_PYTHON:-/usr/bin/python3} # Debian's, which has torch
 RTOL=1e-4
 SIZE=small
 INFER_TIMEOUT_S=300
@@ -59,9 +60,9 @@ write_npy() {
     len=$((${#header} + 1))
     {
         printf '\x93NUMPY\x01\x00'
-        printf "\\x$(printf %02x $((len & 255)))\\x$(printf %02x $((len >> 8)))"
+        printf '%b' "\\x$(printf %02x $((len & 255)))\\x$(printf %02x $((len >> 8)))"
         printf '%s\n' "$header"
-        for ((i = 0; i < ${#hex}; i += 2)); do printf "\\x${hex:i:2}"; done
+        for ((i = 0; i < ${#hex}; i += 2)); do printf '%b' "\\x${hex:i:2}"; done
     } >"$file"
 }
 

@@ -166,6 +166,10 @@ static int run_case(const char *dir, char *msg, size_t n) {
                 names[n_in] = g->values[g->inputs[n_in]].name;
             else
                 names[n_in] = name ? name : "";
+            /* ONNX test data stores bfloat16 tensors as uint16 bit patterns */
+            int v = mec_graph_find(g, names[n_in]);
+            if (v >= 0 && g->values[v].dtype == MEC_BF16 && inputs[n_in]->dtype == MEC_U16)
+                inputs[n_in]->dtype = MEC_BF16;
         }
         if (result) break;
         mec_tensor *outs[64] = {0};
@@ -185,6 +189,7 @@ static int run_case(const char *dir, char *msg, size_t n) {
                 result = st == MEC_ERR_UNSUPPORTED ? 2 : 1;
                 break;
             }
+            if (want->dtype == MEC_U16 && outs[o]->dtype == MEC_BF16) want->dtype = MEC_BF16;
             char why[512];
             if (!compare(outs[o], want, why, sizeof why)) {
                 snprintf(msg, n, "set %d output %d ('%s'): %s", set, o,

@@ -22,14 +22,14 @@ typedef enum { KIND_FLOAT, KIND_INT, KIND_UINT, KIND_BOOL } npy_kind;
 
 typedef struct {
     char path[4096];
-    char descr[16];        /* as written, e.g. "<f4" */
+    char descr[16]; /* as written, e.g. "<f4" */
     npy_kind kind;
     int item_bytes;
     int big_endian;
     int ndim;
     uint64_t shape[NPY_MAX_DIMS];
-    uint64_t count;        /* elements */
-    unsigned char *data;   /* count * item_bytes bytes */
+    uint64_t count;      /* elements */
+    unsigned char *data; /* count * item_bytes bytes */
 } npy_array;
 
 static char npy_error[4200];
@@ -52,10 +52,12 @@ static const char *find_key(const char *header, const char *key) {
     }
     if (!p) return NULL;
     p += strlen(quoted);
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     if (*p != ':') return NULL;
     p++;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     return p;
 }
 
@@ -65,20 +67,33 @@ static int parse_descr(npy_array *a, const char *p) {
     int bytes;
     if (q != '\'' && q != '"') return fail(a->path, "header: 'descr' is not a string");
     p++;
-    while (p[n] && p[n] != q && n + 1 < sizeof a->descr) n++;
+    while (p[n] && p[n] != q && n + 1 < sizeof a->descr)
+        n++;
     if (p[n] != q || n < 3) return fail(a->path, "header: bad 'descr'");
     memcpy(a->descr, p, n);
     a->descr[n] = 0;
     if (a->descr[0] != '<' && a->descr[0] != '>' && a->descr[0] != '|' && a->descr[0] != '=')
-        return fail(a->path, "header: 'descr' has no byte-order mark (structured dtypes are not supported)");
+        return fail(a->path,
+                    "header: 'descr' has no byte-order mark (structured dtypes are not supported)");
     a->big_endian = a->descr[0] == '>';
     bytes = atoi(a->descr + 2);
     switch (a->descr[1]) {
-    case 'f': a->kind = KIND_FLOAT; if (bytes != 2 && bytes != 4 && bytes != 8) bytes = 0; break;
-    case 'i': a->kind = KIND_INT; break;
-    case 'u': a->kind = KIND_UINT; break;
-    case 'b': a->kind = KIND_BOOL; if (bytes != 1) bytes = 0; break;
-    default: bytes = 0;
+    case 'f':
+        a->kind = KIND_FLOAT;
+        if (bytes != 2 && bytes != 4 && bytes != 8) bytes = 0;
+        break;
+    case 'i':
+        a->kind = KIND_INT;
+        break;
+    case 'u':
+        a->kind = KIND_UINT;
+        break;
+    case 'b':
+        a->kind = KIND_BOOL;
+        if (bytes != 1) bytes = 0;
+        break;
+    default:
+        bytes = 0;
     }
     if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8) {
         snprintf(npy_error, sizeof npy_error, "%s: unsupported dtype '%s'", a->path, a->descr);
@@ -96,7 +111,8 @@ static int parse_shape(npy_array *a, const char *p) {
     for (;;) {
         char *end;
         unsigned long long d;
-        while (*p == ' ' || *p == ',') p++;
+        while (*p == ' ' || *p == ',')
+            p++;
         if (*p == ')') break;
         if (*p < '0' || *p > '9') return fail(a->path, "header: bad dimension in 'shape'");
         if (a->ndim == NPY_MAX_DIMS) return fail(a->path, "header: more than 16 dimensions");
@@ -105,7 +121,8 @@ static int parse_shape(npy_array *a, const char *p) {
         if (errno || end == p) return fail(a->path, "header: bad dimension in 'shape'");
         p = end;
         if (*p == 'L') p++; /* written by Python 2 */
-        if (d != 0 && a->count > UINT64_MAX / d) return fail(a->path, "header: element count overflows");
+        if (d != 0 && a->count > UINT64_MAX / d)
+            return fail(a->path, "header: element count overflows");
         a->shape[a->ndim++] = d;
         a->count *= d;
     }
@@ -223,9 +240,12 @@ done:
 static double half_to_double(uint16_t h) {
     int e = (h >> 10) & 0x1f, m = h & 0x3ff;
     double v;
-    if (e == 0) v = ldexp((double)m, -24);
-    else if (e == 31) v = m ? NAN : INFINITY;
-    else v = ldexp((double)(m | 0x400), e - 25);
+    if (e == 0)
+        v = ldexp((double)m, -24);
+    else if (e == 31)
+        v = m ? NAN : INFINITY;
+    else
+        v = ldexp((double)(m | 0x400), e - 25);
     return (h & 0x8000) ? -v : v;
 }
 
@@ -235,11 +255,15 @@ static double npy_get(const npy_array *a, uint64_t i) {
     const unsigned char *src = a->data + i * (uint64_t)a->item_bytes;
     int n = a->item_bytes, k;
     uint64_t u = 0;
-    for (k = 0; k < n; k++) b[k] = src[a->big_endian ? n - 1 - k : k];
-    for (k = n - 1; k >= 0; k--) u = u << 8 | b[k]; /* little-endian value */
+    for (k = 0; k < n; k++)
+        b[k] = src[a->big_endian ? n - 1 - k : k];
+    for (k = n - 1; k >= 0; k--)
+        u = u << 8 | b[k]; /* little-endian value */
     switch (a->kind) {
-    case KIND_BOOL: return u != 0;
-    case KIND_UINT: return (double)u;
+    case KIND_BOOL:
+        return u != 0;
+    case KIND_UINT:
+        return (double)u;
     case KIND_INT:
         if (n < 8 && (u >> (8 * n - 1)) & 1) u |= ~(uint64_t)0 << (8 * n); /* sign-extend */
         return (double)(int64_t)u;
@@ -332,7 +356,8 @@ int main(int argc, char **argv) {
     format_shape(&ref, shape_ref, sizeof shape_ref);
     format_shape(&out, shape_out, sizeof shape_out);
     rc = 2;
-    if (ref.ndim != out.ndim || memcmp(ref.shape, out.shape, sizeof ref.shape[0] * (size_t)ref.ndim)) {
+    if (ref.ndim != out.ndim ||
+        memcmp(ref.shape, out.shape, sizeof ref.shape[0] * (size_t)ref.ndim)) {
         printf("shape mismatch: %s is %s, %s is %s\n", paths[0], shape_ref, paths[1], shape_out);
         goto done;
     }

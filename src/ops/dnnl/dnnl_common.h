@@ -1,0 +1,132 @@
+/* Shared plumbing of the oneDNN kernels (impl "dnnl"): the CPU engine and
+ * stream, status mapping, memory descriptors from our tensors' shape and
+ * strides, prepacked weights, and the fallback to the reference kernel for
+ * what oneDNN does not run. Every oneDNN call in mecbench lives in this
+ * folder: its 2.x C API is gone in 3.x, so the rest of the code never sees it.
+ * Internal. */
+#ifndef MEC_OPS_DNNL_COMMON_H
+#define MEC_OPS_DNNL_COMMON_H
+
+#include "../op_util.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+
+#define MEC_DNNL_MAX_IN 8
+#define MEC_DNNL_MAX_ARGS 12
+
+/* The process-wide CPU engine and stream, created once (thread-safe). On
+ * CPU a stream executes synchronously in the calling thread. */
+mec_status mec_dnnl_env(const mec_op_ctx *ctx, dnnl_engine_t *engine, dnnl_stream_t *stream);
+
+/* A oneDNN failure as a mec_status with a message naming the node, what was
+ * being done and the oneDNN status. */
+mec_status mec_dnnl_error(const mec_op_ctx *ctx, dnnl_status_t s, const char *what);
+
+/* dims/strides of a tensor as a oneDNN f32 memory descriptor, padded to nd
+ * dims with leading 1s (nd >= t->ndim). A 4-D tensor whose memory is
+ * channels-last (NHWC) gets the canonical NHWC strides even on its size-1
+ * dims, so that oneDNN recognises the layout. */
+dnnl_status_t mec_dnnl_md(dnnl_memory_desc_t *md, const mec_tensor *t, int nd);
+/* Same from explicit dims and strides. */
+dnnl_status_t mec_dnnl_md_raw(dnnl_memory_desc_t *md, int nd, const int64_t *dims,
+                              const int64_t *strides);
+
+/* Channels-last strides (N, C, H, W) -> (H*W*C, 1, W*C, C) for a 4-D shape. */
+void mec_dnnl_nhwc_strides(const int64_t *shape, int64_t *strides);
+/* True when t is 4-D and its memory is channels-last (size-1 dims aside). */
+bool mec_dnnl_is_nhwc(const mec_tensor *t);
+
+/* Copies src into dst (same dtype and shape), any strides on either side. */
+void mec_dnnl_copy(mec_tensor *dst, const mec_tensor *src);
+
+/* A primitive and its arguments: memory objects are made in prepare without
+ * data and get their data pointers at exec (no allocation in exec). */
+typedef struct mec_dnnl_call {
+    dnnl_primitive_t prim;
+    int n_args;
+    dnnl_exec_arg_t args[MEC_DNNL_MAX_ARGS];
+    size_t scratchpad_bytes; /* the primitive's user scratchpad */
+    char impl[64];           /* oneDNN's implementation name (for logs/docs) */
+} mec_dnnl_call;
+
+/* Creates the primitive of pd (takes ownership of pd, also on failure) and
+ * its scratchpad argument. */
+dnnl_status_t mec_dnnl_call_init(mec_dnnl_call *c, dnnl_primitive_desc_t pd);
+/* Adds argument `arg` with memory descriptor md (no data yet). */
+dnnl_status_t mec_dnnl_call_arg(mec_dnnl_call *c, int arg, const dnnl_memory_desc_t *md);
+/* Runs with the data pointers given per argument (in the order added,
+ * excluding the scratchpad) and scratchpad memory `scratch`. */
+dnnl_status_t mec_dnnl_call_run(mec_dnnl_call *c, void *const *data, void *scratch);
+void mec_dnnl_call_release(mec_dnnl_call *c);
+
+/* A primitive attribute in user-scratchpad mode; post-ops appended by the
+ * caller. */
+dnnl_status_t mec_dnnl_attr(dnnl_primitive_attr_t *attr);
+
+/* Weights reordered into the layout a primitive chose (format "any"). When
+ * the weights are constant they are packed once in prepare; otherwise each
+ * exec packs them into scratch. */
+typedef struct mec_dnnl_weights {
+    bool reorder;      /* the chosen layout differs from ours */
+    bool constant;
+    mec_dnnl_call call;
+    void *packed;      /* owned: the constant packed weights */
+    size_t bytes;      /* packed size */
+} mec_dnnl_weights;
+
+/* Plans weights of user layout `user` for a primitive wanting `want`; data
+ * is read now when `constant`. *scratch_packed receives the bytes exec needs
+ * for per-run packing, *scratchpad the reorder's scratchpad. */
+mec_status mec_dnnl_weights_prepare(const mec_op_ctx *ctx, mec_dnnl_weights *w,
+                                    const dnnl_memory_desc_t *user, const dnnl_memory_desc_t *want,
+                                    const void *data, bool constant, size_t *scratch_packed,
+                                    size_t *scratchpad);
+/* The weights to hand the primitive: packed, or `data` itself, or packed now
+ * into `packed_scratch` (using `scratchpad`). NULL on a oneDNN error (*st). */
+const void *mec_dnnl_weights_get(const mec_op_ctx *ctx, mec_dnnl_weights *w, const void *data,
+                                 void *packed_scratch, void *scratchpad, mec_status *st);
+void mec_dnnl_weights_release(mec_dnnl_weights *w);
+
+/* Running the reference kernel instead, for what oneDNN does not run:
+ * strided inputs are copied contiguous into scratch first, and a strided
+ * out[0] is written through a contiguous copy. */
+typedef struct mec_dnnl_fallback {
+    const mec_kernel *ref;
+    void *state;
+    size_t ref_scratch;
+    size_t in_off[MEC_DNNL_MAX_IN]; /* SIZE_MAX: input used as it is */
+    size_t out_off;                 /* SIZE_MAX: out[0] written directly */
+    size_t ref_off;                 /* where the reference kernel's scratch starts */
+} mec_dnnl_fallback;
+
+/* The reference kernel of the node's op, or NULL. */
+const mec_kernel *mec_dnnl_ref(const mec_op_ctx *ctx);
+/* infer and flops through the reference kernel (which checks everything). */
+mec_status mec_dnnl_ref_infer(mec_op_ctx *ctx);
+int64_t mec_dnnl_ref_flops(const mec_op_ctx *ctx);
+mec_status mec_dnnl_fallback_prepare(mec_op_ctx *ctx, mec_dnnl_fallback *fb, size_t *scratch_bytes);
+mec_status mec_dnnl_fallback_exec(mec_op_ctx *ctx, const mec_dnnl_fallback *fb);
+void mec_dnnl_fallback_release(mec_dnnl_fallback *fb);
+
+/* Rounds up to the 64-byte scratch alignment. */
+static inline size_t mec_dnnl_align(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* Kernel entry points (defined in dnnl_conv.c, dnnl_pool.c, dnnl_matmul.c)
+ * gathered into mec_kernels_dnnl[] by dnnl_kernels.c. */
+mec_status mec_dnnl_conv_infer(mec_op_ctx *ctx);
+mec_status mec_dnnl_conv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes);
+mec_status mec_dnnl_conv_exec(mec_op_ctx *ctx);
+void mec_dnnl_conv_release(void *state);
+
+mec_status mec_dnnl_pool_infer(mec_op_ctx *ctx);
+mec_status mec_dnnl_pool_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes);
+mec_status mec_dnnl_pool_exec(mec_op_ctx *ctx);
+void mec_dnnl_pool_release(void *state);
+
+mec_status mec_dnnl_mm_infer(mec_op_ctx *ctx);
+mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes);
+mec_status mec_dnnl_mm_exec(mec_op_ctx *ctx);
+void mec_dnnl_mm_release(void *state);
+
+#endif
