@@ -14,7 +14,7 @@ CFLAGS  ?=
 NOWARN  := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-Wno-unknown-warning-option,-Wno-format-truncation)
 CFLAGS  += -std=c11 $(OPT) -g -Wall -Wextra -Werror $(NOWARN) -fopenmp -fPIC $(SAN) \
            -Iinclude -I$(BUILD)/gen -D_DEFAULT_SOURCE
-LDLIBS  += -lprotobuf-c -lsqlite3 -lyaml -ljpeg -lpng -lz -lm
+LDLIBS  += -lprotobuf-c -lsqlite3 -lyaml -ljpeg -lpng -lz -lm -ldnnl
 LDFLAGS += -fopenmp $(SAN)
 
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto

@@ -58,11 +58,29 @@ extern const mec_bw_op mec_bw_ops_pool[];
 /* Error helper: "node 'x' (Op): backward: ..." */
 mec_status mec_bw_error(const mec_bw_ctx *ctx, mec_status s, const char *fmt, ...) MEC_PRINTF(3, 4);
 
-/* Reduces a gradient g of shape out (nd dims) into dx of shape x
- * (broadcast-compatible, numpy rules), scaled by `scale`: dx += sum over the
- * broadcast dims. */
-void mec_bw_reduce_broadcast(const float *g, int nd, const int64_t *out_shape, float *dx,
-                             const mec_tensor *x);
+/* dx += scale * (g summed over the dims that x was broadcast along): g has
+ * shape out_shape (nd dims), dx has x's shape (numpy broadcasting). */
+void mec_bw_reduce_broadcast(const float *g, int nd, const int64_t *out_shape, float scale,
+                             float *dx, const mec_tensor *x);
+/* Element offset of each input for a broadcast walk over out_shape. */
+typedef struct mec_bc_iter {
+    int nd;
+    int64_t shape[MEC_MAX_DIMS], sa[MEC_MAX_DIMS], sb[MEC_MAX_DIMS], idx[MEC_MAX_DIMS];
+    int64_t oa, ob;
+} mec_bc_iter;
+/* a, b may be NULL (offset stays 0). */
+void mec_bc_init(mec_bc_iter *it, int nd, const int64_t *out_shape, const mec_tensor *a,
+                 const mec_tensor *b);
+static inline void mec_bc_next(mec_bc_iter *it) {
+    for (int d = it->nd - 1; d >= 0; d--) {
+        it->oa += it->sa[d];
+        it->ob += it->sb[d];
+        if (++it->idx[d] < it->shape[d]) return;
+        it->oa -= it->sa[d] * it->shape[d];
+        it->ob -= it->sb[d] * it->shape[d];
+        it->idx[d] = 0;
+    }
+}
 
 /* xorshift64* step; the RNG of Dropout masks. */
 static inline uint64_t mec_rng_next(uint64_t *s) {

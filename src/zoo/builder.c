@@ -163,8 +163,14 @@ void zb_param(zb *b, const char *name, int ndim, const int64_t *shape, zb_init i
     b->st = mec_graph_add_initializer(b->g, name, t, NULL);
 }
 
+/* A constant already added under this name is reused. */
+static bool have_const(const zb *b, const char *name) {
+    int v = mec_graph_find(b->g, name);
+    return v >= 0 && b->g->values[v].init;
+}
+
 void zb_const_f32(zb *b, const char *name, float v) {
-    if (b->st || !b->g || mec_graph_find(b->g, name) >= 0) return;
+    if (b->st || !b->g || have_const(b, name)) return;
     mec_tensor *t = NULL;
     if ((b->st = mec_tensor_create(&t, MEC_F32, 0, NULL))) return;
     ((float *)t->data)[0] = v;
@@ -172,7 +178,7 @@ void zb_const_f32(zb *b, const char *name, float v) {
 }
 
 void zb_const_i64(zb *b, const char *name, int n, const int64_t *v) {
-    if (b->st || !b->g || mec_graph_find(b->g, name) >= 0) return;
+    if (b->st || !b->g || have_const(b, name)) return;
     mec_tensor *t = NULL;
     int64_t shape[1] = {n};
     if ((b->st = mec_tensor_create(&t, MEC_I64, n < 0 ? 0 : 1, shape))) return;

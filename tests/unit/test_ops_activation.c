@@ -106,6 +106,28 @@ static void test_pointwise(void) {
     mec_tensor_destroy(in[0]);
 }
 
+/* The float Tanh is a rational approximation: within 1e-6 of libm's
+ * double tanh over [-12, 12], and exact for tiny inputs. */
+static void test_tanh_accuracy(void) {
+    int64_t n = 24001;
+    mec_tensor *in[1] = {mk(MEC_F32, 1, &n, NULL)};
+    float *x = in[0]->data;
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(i - 12000) / 1000.0f;
+    x[0] = 1e-6f;
+    mec_graph *g = NULL;
+    mec_tensor out[1];
+    CHECK_OK(run_op("Tanh", 13, 1, in, NULL, &g, out));
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs(((float *)out[0].data)[i] - tanh((double)x[i]));
+        worst = e > worst ? e : worst;
+    }
+    CHECK(worst < 1e-6);
+    CHECK(((float *)out[0].data)[0] == 1e-6f);
+    oh_free(g, 1, out);
+    mec_tensor_destroy(in[0]);
+}
+
 /* Naive softmax family over (outer, n, inner) in double. */
 static void naive_sm(const float *x, double *y, int64_t outer, int64_t n, int64_t inner, int kind) {
     for (int64_t o = 0; o < outer; o++)
@@ -268,6 +290,7 @@ static void test_clip(void) {
 
 int main(void) {
     RUN(test_pointwise);
+    RUN(test_tanh_accuracy);
     RUN(test_softmax_family);
     RUN(test_prelu);
     RUN(test_clip);

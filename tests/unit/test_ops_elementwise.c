@@ -321,6 +321,29 @@ static void test_unary(void) {
     mec_tensor_destroy(in[0]);
 }
 
+/* The float Erf is a rational approximation: within 1e-6 of libm's double
+ * erf everywhere (the clamp at |x| = 4 included), exact sign and zero. */
+static void test_erf_accuracy(void) {
+    int64_t n = 24001;
+    mec_tensor *in[1] = {mk(MEC_F32, 1, &n, NULL)};
+    float *x = in[0]->data;
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(i - 12000) / 2000.0f; /* [-6, 6] */
+    mec_graph *g;
+    int node;
+    mec_tensor out[1];
+    CHECK_OK(oh_node(&g, &node, "Erf", 13, 1, 1));
+    CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs(((float *)out[0].data)[i] - erf((double)x[i]));
+        worst = e > worst ? e : worst;
+    }
+    CHECK(worst < 1e-6);
+    CHECK(((float *)out[0].data)[12000] == 0.0f);
+    oh_free(g, 1, out);
+    mec_tensor_destroy(in[0]);
+}
+
 static void test_bitshift(void) {
     mec_tensor *in[2] = {mk(MEC_U16, 1, SHAPE(3), F64S(1, 65535, 256)), mk(MEC_U16, 1, SHAPE(3), F64S(15, 15, 16))};
     mec_graph *g;
@@ -390,6 +413,7 @@ int main(void) {
     RUN(test_compare_where);
     RUN(test_variadic);
     RUN(test_unary);
+    RUN(test_erf_accuracy);
     RUN(test_bitshift);
     RUN(test_legacy_broadcast);
     RUN(test_errors);

@@ -1,0 +1,283 @@
+/* MatMul, mec.FusedMatMul and Gemm on oneDNN's matmul: float32, batch dims
+ * broadcast, a constant B packed once into oneDNN's layout ("any"); bias,
+ * ReLU and exact GELU as post-ops; Gemm's transposes as strides and its
+ * alpha/beta/C as bias or post-ops. Other dtypes and empty shapes run the
+ * reference kernel. */
+#include "../fused.h"
+#include "dnnl_common.h"
+
+#include <string.h>
+
+#define MM_MAX_ND (MEC_MAX_DIMS + 2)
+
+typedef struct mm_plan {
+    int nd;
+    int64_t a_dims[MM_MAX_ND], a_str[MM_MAX_ND];
+    int64_t b_dims[MM_MAX_ND], b_str[MM_MAX_ND];
+    int64_t y_dims[MM_MAX_ND], y_str[MM_MAX_ND];
+    int bias_in;                 /* input used as the bias argument, -1 if none */
+    int64_t bias_dims[MM_MAX_ND], bias_str[MM_MAX_ND];
+    int bin_in;                  /* input added by a binary post-op, -1 if none */
+    float scale_before, scale_after; /* eltwise_linear around the binary add (1 = none) */
+    mec_fused_act act;
+} mm_plan;
+
+typedef struct mm_state {
+    bool fallback;
+    mec_dnnl_fallback fb;
+    mec_dnnl_call call;
+    mec_dnnl_weights w;
+    int bias_in, bin_in;
+    size_t packed_off, packed_bytes;
+} mm_state;
+
+static void dense_strides(int nd, const int64_t *dims, int64_t *str) {
+    int64_t acc = 1;
+    for (int d = nd - 1; d >= 0; d--) {
+        str[d] = acc;
+        acc *= dims[d] > 0 ? dims[d] : 1;
+    }
+}
+
+static bool all_f32(const mec_op_ctx *ctx) {
+    for (int i = 0; i < ctx->n_in; i++)
+        if (ctx->in[i] && ctx->in[i]->dtype != MEC_F32) return false;
+    return ctx->out[0] && ctx->out[0]->dtype == MEC_F32 && mec_tensor_numel(ctx->out[0]) > 0;
+}
+
+/* MatMul / FusedMatMul: (..., M, K) x (..., K, N). false: not for oneDNN. */
+static bool plan_matmul(const mec_op_ctx *ctx, mm_plan *p) {
+    const mec_tensor *a = ctx->in[0], *b = ctx->in[1];
+    int64_t as[MEC_MAX_DIMS], bs[MEC_MAX_DIMS];
+    int an = a->ndim, bn = b->ndim;
+    if (an == 1) { as[0] = 1; as[1] = a->shape[0]; an = 2; }
+    else memcpy(as, a->shape, sizeof(int64_t) * (size_t)an);
+    if (bn == 1) { bs[0] = b->shape[0]; bs[1] = 1; bn = 2; }
+    else memcpy(bs, b->shape, sizeof(int64_t) * (size_t)bn);
+    int64_t M = as[an - 2], K = as[an - 1], N = bs[bn - 1];
+    if (M <= 0 || K <= 0 || N <= 0) return false;
+    int64_t a_batch = 1, b_batch = 1;
+    for (int d = 0; d < an - 2; d++) a_batch *= as[d];
+    for (int d = 0; d < bn - 2; d++) b_batch *= bs[d];
+    if (b_batch == 1) {
+        /* one B for every batch: a single (batch * M, K) x (K, N) product */
+        p->nd = 2;
+        p->a_dims[0] = a_batch * M;
+        p->a_dims[1] = K;
+        p->b_dims[0] = K;
+        p->b_dims[1] = N;
+    } else {
+        int nb = (an > bn ? an : bn) - 2;
+        p->nd = nb + 2;
+        if (p->nd > 12) return false;
+        for (int d = 0; d < nb; d++) {
+            int ia = d - (nb - (an - 2)), ib = d - (nb - (bn - 2));
+            p->a_dims[d] = ia >= 0 ? as[ia] : 1;
+            p->b_dims[d] = ib >= 0 ? bs[ib] : 1;
+        }
+        p->a_dims[nb] = M;
+        p->a_dims[nb + 1] = K;
+        p->b_dims[nb] = K;
+        p->b_dims[nb + 1] = N;
+    }
+    int nd = p->nd;
+    for (int d = 0; d < nd - 2; d++)
+        p->y_dims[d] = p->a_dims[d] > p->b_dims[d] ? p->a_dims[d] : p->b_dims[d];
+    p->y_dims[nd - 2] = p->a_dims[nd - 2];
+    p->y_dims[nd - 1] = N;
+    dense_strides(nd, p->a_dims, p->a_str);
+    dense_strides(nd, p->b_dims, p->b_str);
+    dense_strides(nd, p->y_dims, p->y_str);
+    p->bias_in = p->bin_in = -1;
+    p->scale_before = p->scale_after = 1.0f;
+    p->act = MEC_ACT_NONE;
+    return true;
+}
+
+/* Gemm: alpha * op(A) op(B) + beta * C, transposes as strides. */
+static bool plan_gemm(const mec_op_ctx *ctx, mm_plan *p) {
+    const mec_tensor *a = ctx->in[0], *b = ctx->in[1], *c = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    bool ta = mec_node_int(ctx->node, "transA", 0) != 0, tb = mec_node_int(ctx->node, "transB", 0) != 0;
+    float alpha = mec_node_float(ctx->node, "alpha", 1.0f), beta = mec_node_float(ctx->node, "beta", 1.0f);
+    int64_t M = ta ? a->shape[1] : a->shape[0], K = ta ? a->shape[0] : a->shape[1];
+    int64_t N = tb ? b->shape[0] : b->shape[1];
+    if (M <= 0 || K <= 0 || N <= 0) return false;
+    p->nd = 2;
+    p->a_dims[0] = M;
+    p->a_dims[1] = K;
+    p->a_str[0] = ta ? 1 : K;
+    p->a_str[1] = ta ? M : 1;
+    p->b_dims[0] = K;
+    p->b_dims[1] = N;
+    p->b_str[0] = tb ? 1 : N;
+    p->b_str[1] = tb ? K : 1;
+    p->y_dims[0] = M;
+    p->y_dims[1] = N;
+    dense_strides(2, p->y_dims, p->y_str);
+    p->bias_in = p->bin_in = -1;
+    p->scale_before = p->scale_after = 1.0f;
+    p->act = MEC_ACT_NONE;
+    if (!c || beta == 0.0f) {
+        p->scale_before = alpha;
+        return true;
+    }
+    /* C broadcast to (M, N): (M, N), (1, N), (M, 1), (1, 1) */
+    int64_t cdims[2] = {c->ndim == 2 ? c->shape[0] : 1, c->ndim >= 1 ? c->shape[c->ndim - 1] : 1};
+    if (alpha == 1.0f && beta == 1.0f) {
+        p->bias_in = 2;
+        memcpy(p->bias_dims, cdims, sizeof cdims);
+        dense_strides(2, p->bias_dims, p->bias_str);
+    } else {
+        /* alpha/beta * acc, + C, * beta */
+        p->bin_in = 2;
+        memcpy(p->bias_dims, cdims, sizeof cdims);
+        dense_strides(2, p->bias_dims, p->bias_str);
+        p->scale_before = alpha / beta;
+        p->scale_after = beta;
+    }
+    return true;
+}
+
+static bool is_op(const mec_op_ctx *ctx, const char *op) { return !strcmp(ctx->node->op_type, op); }
+
+mec_status mec_dnnl_mm_infer(mec_op_ctx *ctx) { return mec_dnnl_ref_infer(ctx); }
+
+void mec_dnnl_mm_release(void *state) {
+    mm_state *ms = state;
+    if (!ms) return;
+    mec_dnnl_fallback_release(&ms->fb);
+    mec_dnnl_call_release(&ms->call);
+    mec_dnnl_weights_release(&ms->w);
+    mec_free(ms);
+}
+
+static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_status *st) {
+    dnnl_engine_t engine;
+    mm_plan p;
+    *st = MEC_OK;
+    if (!all_f32(ctx)) return dnnl_unimplemented;
+    if ((*st = mec_dnnl_env(ctx, &engine, NULL))) return dnnl_runtime_error;
+    bool ok = is_op(ctx, "Gemm") ? plan_gemm(ctx, &p) : plan_matmul(ctx, &p);
+    if (!ok) return dnnl_unimplemented;
+    if (is_op(ctx, "FusedMatMul")) {
+        p.act = mec_fused_activation(ctx, st);
+        if (*st) return dnnl_invalid_arguments;
+        p.bias_in = 2;
+        for (int d = 0; d < p.nd; d++) p.bias_dims[d] = d == p.nd - 1 ? p.y_dims[d] : 1;
+        dense_strides(p.nd, p.bias_dims, p.bias_str);
+    }
+    dnnl_memory_desc_t a_md, b_md, bany_md, y_md, bias_md;
+    dnnl_status_t s = mec_dnnl_md_raw(&a_md, p.nd, p.a_dims, p.a_str);
+    if (s == dnnl_success) s = mec_dnnl_md_raw(&b_md, p.nd, p.b_dims, p.b_str);
+    if (s == dnnl_success) s = mec_dnnl_md_raw(&y_md, p.nd, p.y_dims, p.y_str);
+    if (s == dnnl_success && (p.bias_in >= 0 || p.bin_in >= 0))
+        s = mec_dnnl_md_raw(&bias_md, p.nd, p.bias_dims, p.bias_str);
+    bool b_const = (ctx->const_inputs & 2u) != 0;
+    dnnl_dims_t bdims;
+    for (int d = 0; d < p.nd; d++) bdims[d] = p.b_dims[d];
+    if (s == dnnl_success) {
+        if (b_const) s = dnnl_memory_desc_init_by_tag(&bany_md, p.nd, bdims, dnnl_f32, dnnl_format_tag_any);
+        else bany_md = b_md;
+    }
+    if (s != dnnl_success) return s;
+    dnnl_matmul_desc_t desc;
+    s = dnnl_matmul_desc_init(&desc, &a_md, &bany_md, p.bias_in >= 0 ? &bias_md : NULL, &y_md);
+    if (s != dnnl_success) return s;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    s = mec_dnnl_attr(&attr);
+    bool any_po = p.bin_in >= 0 || p.act != MEC_ACT_NONE || p.scale_before != 1.0f || p.scale_after != 1.0f;
+    if (s == dnnl_success && any_po) {
+        s = dnnl_post_ops_create(&po);
+        if (s == dnnl_success && p.scale_before != 1.0f)
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, p.scale_before, 0.0f);
+        if (s == dnnl_success && p.bin_in >= 0) s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &bias_md);
+        if (s == dnnl_success && p.scale_after != 1.0f)
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, p.scale_after, 0.0f);
+        if (s == dnnl_success && p.act == MEC_ACT_RELU)
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        if (s == dnnl_success && p.act == MEC_ACT_GELU)
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
+        if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
+    }
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
+    if (po) dnnl_post_ops_destroy(po);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) return s;
+    dnnl_memory_desc_t bpack_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    if ((s = mec_dnnl_call_init(&ms->call, pd)) != dnnl_success) return s;
+    /* the binary post-op's argument index counts the post-ops before it */
+    int bin_idx = p.scale_before != 1.0f ? 1 : 0;
+    s = mec_dnnl_call_arg(&ms->call, DNNL_ARG_SRC, &a_md);
+    if (s == dnnl_success) s = mec_dnnl_call_arg(&ms->call, DNNL_ARG_WEIGHTS, &bpack_md);
+    if (s == dnnl_success && p.bias_in >= 0) s = mec_dnnl_call_arg(&ms->call, DNNL_ARG_BIAS, &bias_md);
+    if (s == dnnl_success) s = mec_dnnl_call_arg(&ms->call, DNNL_ARG_DST, &y_md);
+    if (s == dnnl_success && p.bin_in >= 0)
+        s = mec_dnnl_call_arg(&ms->call, DNNL_ARG_ATTR_MULTIPLE_POST_OP(bin_idx) | DNNL_ARG_SRC_1, &bias_md);
+    if (s != dnnl_success) {
+        *st = mec_dnnl_error(ctx, s, "creating the matmul's arguments");
+        return s;
+    }
+    size_t packed = 0, reorder_sp = 0;
+    if ((*st = mec_dnnl_weights_prepare(ctx, &ms->w, &b_md, &bpack_md, ctx->in[1]->data, b_const,
+                                        &packed, &reorder_sp)))
+        return dnnl_runtime_error;
+    ms->bias_in = p.bias_in;
+    ms->bin_in = p.bin_in;
+    size_t sp = ms->call.scratchpad_bytes > reorder_sp ? ms->call.scratchpad_bytes : reorder_sp;
+    ms->packed_off = mec_dnnl_align(sp);
+    ms->packed_bytes = packed;
+    mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, B %s", ctx->node->name, ctx->node->op_type,
+            ms->call.impl, ms->w.reorder ? (b_const ? "packed once" : "packed per run") : "as it is");
+    return dnnl_success;
+}
+
+mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    mm_state *ms = mec_calloc(1, sizeof *ms);
+    if (!ms) return MEC_ERR_NOMEM;
+    *state = ms;
+    *scratch_bytes = 0;
+    mec_status st = MEC_OK;
+    dnnl_status_t s = mm_build(ctx, ms, &st);
+    if (!st && s == dnnl_success) {
+        *scratch_bytes = ms->packed_off + ms->packed_bytes;
+        return MEC_OK;
+    }
+    if (!st) {
+        if (all_f32(ctx))
+            mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN cannot run it (%s); using the reference kernel",
+                    ctx->node->name, ctx->node->op_type, dnnl_status2str(s));
+        mec_dnnl_call_release(&ms->call);
+        mec_dnnl_weights_release(&ms->w);
+        ms->fallback = true;
+        st = mec_dnnl_fallback_prepare(ctx, &ms->fb, scratch_bytes);
+    }
+    if (st) {
+        mec_dnnl_mm_release(ms);
+        *state = NULL;
+    }
+    return st;
+}
+
+// y: (..., M, N) = [alpha *] a (..., M, K) @ b (..., K, N) [+ bias | beta * C] [relu | gelu]
+mec_status mec_dnnl_mm_exec(mec_op_ctx *ctx) {
+    mm_state *ms = ctx->state;
+    if (!ms) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
+    if (ms->fallback) return mec_dnnl_fallback_exec(ctx, &ms->fb);
+    char *scratch = ctx->scratch;
+    mec_status st;
+    const void *b = mec_dnnl_weights_get(ctx, &ms->w, ctx->in[1]->data,
+                                         scratch ? scratch + ms->packed_off : NULL, scratch, &st);
+    if (!b) return st;
+    void *data[5];
+    int n = 0;
+    data[n++] = ctx->in[0]->data;
+    data[n++] = (void *)b;
+    if (ms->bias_in >= 0) data[n++] = ctx->in[ms->bias_in]->data;
+    data[n++] = ctx->out[0]->data;
+    if (ms->bin_in >= 0) data[n++] = ctx->in[ms->bin_in]->data;
+    dnnl_status_t s = mec_dnnl_call_run(&ms->call, data, scratch);
+    if (s != dnnl_success) return mec_dnnl_error(ctx, s, "running the matmul");
+    return MEC_OK;
+}
