@@ -155,7 +155,7 @@ void mec_batch_release(mec_batch *b);
 
 /* Batches over a dataset, with a seeded shuffle that is a keyed bijection on
  * [0, count) computed per position (no index array), so memory is one batch
- * whatever the set size. Epoch e uses seed ^ e. */
+ * whatever the set size. Each epoch has its own order, from (seed, epoch). */
 typedef struct mec_loader mec_loader;
 
 typedef struct mec_loader_options {

@@ -18,6 +18,7 @@ int mec_cli_analyze(int argc, char **argv);
 int mec_cli_recommend(int argc, char **argv);
 int mec_cli_report(int argc, char **argv);
 int mec_cli_version(int argc, char **argv);
+int mec_cli_zoo(int argc, char **argv);
 
 #include "mec/runtime.h"
 

@@ -13,6 +13,7 @@ static const mec_cli_verb verbs[] = {
     {"analyze", "statistics, effect sizes and speed-ups over a results database or CSV", mec_cli_analyze},
     {"recommend", "the best strategy under latency/accuracy constraints, and the Pareto frontier", mec_cli_recommend},
     {"report", "one HTML page with plots, plus Markdown, CSV and LaTeX tables", mec_cli_report},
+    {"zoo", "list the model zoo, or build a preset (ResNet ... RoBERTa) as ONNX", mec_cli_zoo},
     {"version", "print the version", mec_cli_version},
 };
 

@@ -491,8 +491,11 @@ void mec_image_prep_imagenet(mec_image_prep *p) {
 mec_status mec_image_to_tensor(const mec_image *img, const mec_image_prep *p, mec_tensor **out) {
     if (!out) return mec_error(MEC_ERR_INVALID_ARG, "image_to_tensor: no output");
     *out = NULL;
-    if (!img || !img->pixels || !p || img->channels < 1 || img->channels > 4)
-        return mec_error(MEC_ERR_INVALID_ARG, "image_to_tensor: bad image or prep");
+    if (!img || !img->pixels || !p)
+        return mec_error(MEC_ERR_INVALID_ARG, "image_to_tensor: null image or prep");
+    if (img->channels != 1 && img->channels != 3 && img->channels != 4)
+        return mec_error(MEC_ERR_INVALID_ARG, "image_to_tensor: image has %d channels, expected 1, 3 or 4",
+                         img->channels);
     if (p->width < 0 || p->height < 0)
         return mec_error(MEC_ERR_RANGE, "image_to_tensor: target %dx%d is negative", p->width,
                          p->height);

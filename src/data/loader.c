@@ -43,7 +43,8 @@ void mec_loader_destroy(mec_loader *l) {
 
 void mec_loader_reset(mec_loader *l, uint64_t epoch) {
     l->pos = 0;
-    mec_dataset_perm_init(&l->perm, (uint64_t)mec_dataset_count(l->ds), l->opt.seed ^ epoch);
+    mec_dataset_perm_init(&l->perm, (uint64_t)mec_dataset_count(l->ds),
+                          l->opt.seed + epoch * 0x9E3779B97F4A7C15ULL);
 }
 
 int64_t mec_loader_index(const mec_loader *l, int64_t p) {

@@ -188,7 +188,14 @@ mec_status mec_dataset_photos_build(const mec_photo_spec *s, const char *out_dir
                     continue;
                 }
                 mec_photo_file *f = &out[done];
-                snprintf(f->path, sizeof f->path, "%s/%s_%d_q%d.jpg", out_dir, stem, L, s->qualities[q]);
+                int plen = snprintf(f->path, sizeof f->path, "%s/%s_%d_q%d.jpg", out_dir, stem, L,
+                                    s->qualities[q]);
+                if (plen < 0 || (size_t)plen >= sizeof f->path) {
+                    mec_free(buf);
+                    st = mec_error(MEC_ERR_RANGE, "photos_build: output path under '%.100s' longer than %zu bytes",
+                                   out_dir, sizeof f->path - 1);
+                    break;
+                }
                 snprintf(f->source, sizeof f->source, "%s", names[i]);
                 f->width = w;
                 f->height = h;
@@ -230,7 +237,12 @@ mec_status mec_dataset_photos_list(const char *dir, mec_photo_file **files, int6
     }
     for (int64_t i = 0; i < count && st == MEC_OK; i++) {
         mec_photo_file *f = &out[i];
-        snprintf(f->path, sizeof f->path, "%s/%s", dir, names[i]);
+        int plen = snprintf(f->path, sizeof f->path, "%s/%s", dir, names[i]);
+        if (plen < 0 || (size_t)plen >= sizeof f->path) {
+            st = mec_error(MEC_ERR_RANGE, "photos_list: path of '%.100s' longer than %zu bytes",
+                           names[i], sizeof f->path - 1);
+            break;
+        }
         snprintf(f->source, sizeof f->source, "%s", names[i]);
         void *data;
         size_t len;

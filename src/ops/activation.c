@@ -89,7 +89,7 @@ typedef struct actop {
         const ctype_ gamma = (ctype_)p->gamma, lambd = (ctype_)p->lambd;                         \
         const ctype_ bias = (ctype_)p->bias;                                                     \
         (void)alpha, (void)beta, (void)gamma, (void)lambd, (void)bias;                           \
-        _Pragma("omp simd") for (int64_t i = 0; i < n; i++) {                                                        \
+        SIMD_LOOP for (int64_t i = 0; i < n; i++) {                                                        \
             C x = LD(px[i]);                                                                     \
             po[i] = ST(EXPR);                                                                    \
         }                                                                                        \
@@ -99,8 +99,10 @@ typedef struct actop {
  * compares may be assumed not to trap; clang needs no help. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define VEC_SELECTS __attribute__((optimize("no-trapping-math")))
+#define SIMD_LOOP _Pragma("omp simd") /* -O2's cheap cost model skips these loops otherwise */
 #else
 #define VEC_SELECTS
+#define SIMD_LOOP /* clang vectorises these on its own and warns on a failed hint */
 #endif
 
 /* tanh in float: Eigen's rational approximation, clamped where tanh is

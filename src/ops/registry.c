@@ -8,7 +8,7 @@
  * before the reference kernel of the same op. */
 #define FAMILIES(X)                                                                              \
     X(dnnl) X(elementwise) X(activation) X(reduce) X(shape) X(index) X(conv) X(pool) X(gemm) X(norm)    \
-        X(resize) X(quant) X(fused)
+        X(resize) X(quant) X(fused) X(loss) X(rnn) X(signal) X(detection)
 
 #define DECLARE(fam) extern const mec_kernel mec_kernels_##fam[];
 FAMILIES(DECLARE)

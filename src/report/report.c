@@ -514,7 +514,7 @@ typedef struct table {
     char *marks;  /* effect size mark per row: 'N', 'S', 'M', 'L' or 0 */
 } table;
 
-static bool table_row(table *t, char mark, ...) {
+static bool table_row(table *t, int mark, ...) {
     if (t->nrow == t->cap) {
         int nc = t->cap ? t->cap * 2 : 32;
         char **c = mec_realloc(t->cells, (size_t)t->cap * t->ncol * sizeof *c, (size_t)nc * t->ncol * sizeof *c);
@@ -528,7 +528,7 @@ static bool table_row(table *t, char mark, ...) {
     va_start(ap, mark);
     for (int i = 0; i < t->ncol; i++) t->cells[t->nrow * t->ncol + i] = mec_strdup(va_arg(ap, const char *));
     va_end(ap);
-    t->marks[t->nrow++] = mark;
+    t->marks[t->nrow++] = (char)mark;
     return true;
 }
 

@@ -166,6 +166,10 @@ static void test_to_tensor(void) {
     p.std[1] = 0;
     CHECK(mec_image_to_tensor(&img, &p, &t) == MEC_ERR_INVALID_ARG);
     CHECK(t == NULL);
+    mec_image_prep_imagenet(&p);
+    mec_image two = {2, 3, 2, px}; /* 2 channels: not an image we make */
+    CHECK(mec_image_to_tensor(&two, &p, &t) == MEC_ERR_INVALID_ARG);
+    CHECK(t == NULL);
 }
 
 /* Every prefix of a valid file must fail cleanly (or, for a few bytes past

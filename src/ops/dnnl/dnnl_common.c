@@ -104,7 +104,11 @@ void mec_dnnl_copy(mec_tensor *dst, const mec_tensor *src) {
     size_t es = mec_dtype_size(src->dtype);
     int64_t n = mec_tensor_numel(src);
     if (n <= 0 || !es) return;
-    if (mec_tensor_is_contiguous(dst) && mec_tensor_is_contiguous(src)) {
+    bool same = src->ndim == dst->ndim;
+    for (int d = 0; d < src->ndim && same; d++)
+        if (src->shape[d] != 1 && src->strides[d] != dst->strides[d]) same = false;
+    /* the same dense layout on both sides (contiguous, or both NHWC) */
+    if (same && (mec_tensor_is_contiguous(src) || mec_dnnl_is_nhwc(src))) {
         memcpy(dst->data, src->data, (size_t)n * es);
         return;
     }
@@ -145,6 +149,13 @@ dnnl_status_t mec_dnnl_attr(dnnl_primitive_attr_t *attr) {
         *attr = NULL;
     }
     return s;
+}
+
+bool mec_dnnl_is_ref_impl(const_dnnl_primitive_desc_t pd) {
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl)
+        return false;
+    return !strncmp(impl, "ref", 3);
 }
 
 dnnl_status_t mec_dnnl_call_init(mec_dnnl_call *c, dnnl_primitive_desc_t pd) {

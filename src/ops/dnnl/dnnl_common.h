@@ -60,6 +60,10 @@ dnnl_status_t mec_dnnl_call_arg(mec_dnnl_call *c, int arg, const dnnl_memory_des
 dnnl_status_t mec_dnnl_call_run(mec_dnnl_call *c, void *const *data, void *scratch);
 void mec_dnnl_call_release(mec_dnnl_call *c);
 
+/* True when oneDNN picked its naive reference implementation ("ref:..."),
+ * slower than our reference kernels: the caller then uses ours. */
+bool mec_dnnl_is_ref_impl(const_dnnl_primitive_desc_t pd);
+
 /* A primitive attribute in user-scratchpad mode; post-ops appended by the
  * caller. */
 dnnl_status_t mec_dnnl_attr(dnnl_primitive_attr_t *attr);

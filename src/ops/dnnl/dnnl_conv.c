@@ -100,11 +100,10 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, mec_status *st)
     }
     conv2d_geo g;
     conv2d_geometry(ctx, &g);
-    dnnl_memory_desc_t src_md, wuser_md, wany_md, bias_md, dst_md, sum_md;
+    dnnl_memory_desc_t src_md, wuser_md, wany_md, bias_md, dst_md;
     dnnl_status_t s = mec_dnnl_md(&src_md, x, 4);
     if (s == dnnl_success) s = mec_dnnl_md(&dst_md, y, 4);
     if (s == dnnl_success && b) s = mec_dnnl_md(&bias_md, b, 1);
-    if (s == dnnl_success && sum) s = mec_dnnl_md(&sum_md, sum, 4);
     /* weights (M, C/g, KH, KW); grouped as (g, M/g, C/g, KH, KW) */
     int64_t wd[5], ws[5];
     int wn = g.group > 1 ? 5 : 4;
@@ -138,7 +137,10 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, mec_status *st)
     s = mec_dnnl_attr(&attr);
     if (s == dnnl_success && (sum || act != MEC_ACT_NONE)) {
         s = dnnl_post_ops_create(&po);
-        if (s == dnnl_success && sum) s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &sum_md);
+        /* the residual is copied into dst before the run and summed there:
+         * every oneDNN conv supports the sum post-op (2.6's gemm conv gets
+         * a channels-last binary add wrong) */
+        if (s == dnnl_success && sum) s = dnnl_post_ops_append_sum(po, 1.0f);
         if (s == dnnl_success && act == MEC_ACT_RELU)
             s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
@@ -147,6 +149,11 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, mec_status *st)
     if (po) dnnl_post_ops_destroy(po);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (s != dnnl_success) return s;
+    if (mec_dnnl_is_ref_impl(pd)) {
+        /* oneDNN's naive loops: our reference kernel is faster */
+        dnnl_primitive_desc_destroy(pd);
+        return dnnl_unimplemented;
+    }
     const dnnl_memory_desc_t *wpack = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     dnnl_memory_desc_t wpack_md = *wpack;
     if ((s = mec_dnnl_call_init(&cs->call, pd)) != dnnl_success) return s;
@@ -154,8 +161,6 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, mec_status *st)
     if (s == dnnl_success) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_WEIGHTS, &wpack_md);
     if (s == dnnl_success && b) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_BIAS, &bias_md);
     if (s == dnnl_success) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_DST, &dst_md);
-    if (s == dnnl_success && sum)
-        s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, &sum_md);
     if (s != dnnl_success) {
         *st = mec_dnnl_error(ctx, s, "creating the convolution's arguments");
         return s;
@@ -217,13 +222,21 @@ mec_status mec_dnnl_conv_exec(mec_op_ctx *ctx) {
     const void *w = mec_dnnl_weights_get(ctx, &cs->w, ctx->in[1]->data,
                                          scratch ? scratch + cs->packed_off : NULL, scratch, &st);
     if (!w) return st;
-    void *data[5];
+    void *data[4];
     int n = 0;
     data[n++] = ctx->in[0]->data;
     data[n++] = (void *)w;
     if (cs->has_bias) data[n++] = ctx->in[2]->data;
     data[n++] = ctx->out[0]->data;
-    if (cs->has_sum) data[n++] = ctx->in[3]->data;
+    if (cs->has_sum) {
+        /* y = residual (broadcast to y's shape), then the conv sums into it */
+        const mec_tensor *sum = ctx->in[3];
+        mec_tensor view = *ctx->out[0];
+        view.data = sum->data;
+        view.owned = NULL;
+        mec_op_broadcast_strides(sum, view.ndim, view.shape, view.strides);
+        mec_dnnl_copy(ctx->out[0], &view);
+    }
     dnnl_status_t s = mec_dnnl_call_run(&cs->call, data, scratch);
     if (s != dnnl_success) return mec_dnnl_error(ctx, s, "running the convolution");
     return MEC_OK;

@@ -205,6 +205,10 @@ static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_status *st) {
     if (po) dnnl_post_ops_destroy(po);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (s != dnnl_success) return s;
+    if (mec_dnnl_is_ref_impl(pd)) { /* oneDNN's naive loops: ours are faster */
+        dnnl_primitive_desc_destroy(pd);
+        return dnnl_unimplemented;
+    }
     dnnl_memory_desc_t bpack_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     if ((s = mec_dnnl_call_init(&ms->call, pd)) != dnnl_success) return s;
     /* the binary post-op's argument index counts the post-ops before it */
