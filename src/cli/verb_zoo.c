@@ -40,7 +40,7 @@ static int list(void) {
     const mec_zoo_preset *p;
     int n;
     mec_zoo_list(&p, &n);
-    printf("%-14s %-8s %10s %9s  %-52s %s\n", "name", "family", "params", "GFLOPs", "input", "model");
+    printf("%-14s %-8s %10s %9s  %-44s %s\n", "name", "family", "params", "GFLOPs", "input", "model");
     for (int i = 0; i < n; i++) {
         mec_zoo_stats s;
         if (mec_zoo_stats_of(p[i].name, NULL, &s)) {
@@ -49,7 +49,7 @@ static int list(void) {
         }
         char params[32];
         human(s.params, params, sizeof params);
-        printf("%-14s %-8s %10s %9.3f  %-52s %s\n", p[i].name, p[i].family, params,
+        printf("%-14s %-8s %10s %9.3f  %-44s %s\n", p[i].name, p[i].family, params,
                2.0 * (double)s.macs / 1e9, p[i].data, p[i].description);
     }
     printf("\nparams: trainable, as PyTorch counts them; GFLOPs: 2 x multiply-adds of one input\n"

@@ -658,7 +658,7 @@ static mec_status variadic_infer(mec_op_ctx *ctx) {
     return st ? st : mec_op_set_output(ctx, 0, ctx->in[0]->dtype, nd, shape);
 }
 
-/* Output numel times element size; also copies in0 when it alone is given. */
+/* A single input is copied (unless the runtime ran it in place). */
 static mec_status variadic_exec(mec_op_ctx *ctx) {
     const binop *op = variadic_op(ctx);
     mec_tensor *out = ctx->out[0];

@@ -191,7 +191,7 @@ typedef void (*reduce_fn)(const reduce_plan *p, int kind, const void *in, void *
                 double m = -INFINITY, s = 0;                                                     \
                 FOLD(T, C, LD, base, if ((double)x > m) m = (double)x);                          \
                 if (m == INFINITY || m == -INFINITY) {                                           \
-                    fv = m;                                                              \
+                    fv = m;                                                                      \
                 } else {                                                                         \
                     FOLD(T, C, LD, base, s += exp((double)x - m));                               \
                     fv = m + log(s);                                                             \

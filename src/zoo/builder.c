@@ -117,13 +117,18 @@ static void fill_chunk(float *dst, int64_t n, uint64_t key, zb_init init, float 
         for (int64_t i = 0; i < n; i++) dst[i] = a * (2.0f * unit01(&s) - 1.0f);
         return;
     }
-    /* Box-Muller: two normals per pair of uniforms; u1 in (0, 1] */
-    const float two_pi = 6.28318530717958647692f;
+    /* Box-Muller in Marsaglia's polar form (no trigonometry): two normals
+     * per accepted point of the unit disc */
     for (int64_t i = 0; i < n; i += 2) {
-        float u1 = 1.0f - unit01(&s), u2 = unit01(&s);
-        float r = a * sqrtf(-2.0f * logf(u1));
-        dst[i] = r * cosf(two_pi * u2);
-        if (i + 1 < n) dst[i + 1] = r * sinf(two_pi * u2);
+        float u, v, q;
+        do {
+            u = 2.0f * unit01(&s) - 1.0f;
+            v = 2.0f * unit01(&s) - 1.0f;
+            q = u * u + v * v;
+        } while (q >= 1.0f || q == 0.0f);
+        float r = a * sqrtf(-2.0f * logf(q) / q);
+        dst[i] = r * u;
+        if (i + 1 < n) dst[i + 1] = r * v;
     }
 }
 

@@ -432,6 +432,8 @@ static void test_gemm(void) {
         {0, 0, 2.0f, 0.0f, 1, {19}},          /* beta 0 */
         {0, 1, 1.5f, 1.0f, 1, {1}},           /* scalar C */
         {1, 0, 1.0f, -1.0f, 2, {11, 19}},
+        {0, 0, 1.0f, 0.5f, 2, {1, 19}},       /* beta only (ONNX test_gemm_beta) */
+        {1, 1, 0.25f, 0.35f, 2, {1, 19}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int node, n_in = cases[i].cn ? 3 : 2;
