@@ -12,8 +12,9 @@
  *   every so often:  mec_train_eval(tr, ...); mec_train_save(tr, "run.ckpt");
  *   at the end:      mec_train_export(tr, &trained_graph);   // for inference
  *
- * Parameters are the float initializers that reach the loss through a
- * differentiable input of some node (weights, biases, scales, embeddings).
+ * Parameters are the float initializers of more than one element that feed
+ * a differentiable input of some node (weights, biases, scales, embeddings);
+ * one-element initializers (1/sqrt(d), GELU's 0.5) stay constants.
  * BatchNorm running mean/var are buffers, updated by training forwards. */
 #ifndef MEC_TRAIN_H
 #define MEC_TRAIN_H

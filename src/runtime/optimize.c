@@ -298,7 +298,15 @@ mec_status mec_optimize_graph(mec_graph *g, mec_optimize_report *rep) {
     if (!st) st = fuse_matmul(g, removed, &rep->matmul_fused);
     if (!st) st = mec_graph_remove_nodes(g, removed);
     mec_free(removed);
-    if (!st && (rep->bn_folded || rep->conv_fused || rep->matmul_fused)) {
+    /* QDQ last: it rewrites nodes in place and marks the absorbed Q/DQ ones */
+    if (!st) {
+        removed = mec_calloc((size_t)g->n_nodes + 1, 1);
+        if (!removed) return MEC_ERR_NOMEM;
+        st = mec_optimize_qdq(g, removed, &rep->qdq_fused);
+        if (!st) st = mec_graph_remove_nodes(g, removed);
+        mec_free(removed);
+    }
+    if (!st && (rep->bn_folded || rep->conv_fused || rep->matmul_fused || rep->qdq_fused)) {
         if (!mec_graph_opset(g, "mec")) st = mec_graph_set_opset(g, "mec", 1);
         if (!st) st = mec_graph_prune(g);
         if (!st) st = mec_graph_toposort(g);

@@ -8,7 +8,12 @@ typedef struct mec_optimize_report {
     int bn_folded;    /* BatchNormalization folded into Conv weights */
     int conv_fused;   /* Conv(+Add)(+Relu) into mec.FusedConv */
     int matmul_fused; /* MatMul+Add(+Gelu|Relu) into mec.FusedMatMul */
+    int qdq_fused;    /* DequantizeLinear → Conv/MatMul/Gemm → QuantizeLinear into int8 ops */
 } mec_optimize_report;
+
+/* The QDQ pass (optimize_qdq.c): int8 patterns into real int8 ops. Marks
+ * replaced nodes in removed[] (sized n_nodes + 1 by the caller). */
+mec_status mec_optimize_qdq(mec_graph *g, char *removed, int *count);
 
 /* Rewrites g in place (g must be topologically sorted). */
 mec_status mec_optimize_graph(mec_graph *g, mec_optimize_report *rep);

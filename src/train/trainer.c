@@ -149,7 +149,10 @@ static mec_status find_params(mec_trainer *t) {
             int v = n->in[j];
             if (v < 0 || !(bw->diff_inputs & (1u << j))) continue;
             const mec_value *val = &g->values[v];
-            if (val->init && val->init->dtype == MEC_F32 && !val->is_input) t->is_param[v] = 1;
+            /* one-element initializers are constants (1/sqrt(d), GELU's 0.5 ...), not weights */
+            if (val->init && val->init->dtype == MEC_F32 && !val->is_input &&
+                mec_tensor_numel(val->init) > 1)
+                t->is_param[v] = 1;
         }
     }
     for (int v = 0; v < g->n_values; v++) t->req[v] = t->is_param[v];

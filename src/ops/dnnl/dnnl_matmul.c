@@ -18,7 +18,7 @@ typedef struct mm_plan {
     int bias_in;                 /* input used as the bias argument, -1 if none */
     int64_t bias_dims[MM_MAX_ND], bias_str[MM_MAX_ND];
     int bin_in;                  /* input added by a binary post-op, -1 if none */
-    float scale_before, scale_after; /* eltwise_linear around the binary add (1 = none) */
+    float scale_before;          /* eltwise_linear before the binary add (1 = none) */
     mec_fused_act act;
 } mm_plan;
 
@@ -89,7 +89,7 @@ static bool plan_matmul(const mec_op_ctx *ctx, mm_plan *p) {
     dense_strides(nd, p->b_dims, p->b_str);
     dense_strides(nd, p->y_dims, p->y_str);
     p->bias_in = p->bin_in = -1;
-    p->scale_before = p->scale_after = 1.0f;
+    p->scale_before = 1.0f;
     p->act = MEC_ACT_NONE;
     return true;
 }
@@ -115,7 +115,7 @@ static bool plan_gemm(const mec_op_ctx *ctx, mm_plan *p) {
     p->y_dims[1] = N;
     dense_strides(2, p->y_dims, p->y_str);
     p->bias_in = p->bin_in = -1;
-    p->scale_before = p->scale_after = 1.0f;
+    p->scale_before = 1.0f;
     p->act = MEC_ACT_NONE;
     if (!c || beta == 0.0f) {
         p->scale_before = alpha;
@@ -127,13 +127,17 @@ static bool plan_gemm(const mec_op_ctx *ctx, mm_plan *p) {
         p->bias_in = 2;
         memcpy(p->bias_dims, cdims, sizeof cdims);
         dense_strides(2, p->bias_dims, p->bias_str);
-    } else {
-        /* alpha/beta * acc, + C, * beta */
+    } else if (beta == 1.0f) {
+        /* alpha * acc, + C */
         p->bin_in = 2;
         memcpy(p->bias_dims, cdims, sizeof cdims);
         dense_strides(2, p->bias_dims, p->bias_str);
-        p->scale_before = alpha / beta;
-        p->scale_after = beta;
+        p->scale_before = alpha;
+    } else {
+        /* alpha/beta * acc, + C, * beta would need two eltwise_linear
+         * post-ops with different factors, which oneDNN 2.6's brgemm matmul
+         * gets wrong (it applies the first factor twice): the reference runs it */
+        return false;
     }
     return true;
 }
@@ -187,14 +191,12 @@ static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_status *st) {
     dnnl_post_ops_t po = NULL;
     dnnl_primitive_desc_t pd = NULL;
     s = mec_dnnl_attr(&attr);
-    bool any_po = p.bin_in >= 0 || p.act != MEC_ACT_NONE || p.scale_before != 1.0f || p.scale_after != 1.0f;
+    bool any_po = p.bin_in >= 0 || p.act != MEC_ACT_NONE || p.scale_before != 1.0f;
     if (s == dnnl_success && any_po) {
         s = dnnl_post_ops_create(&po);
         if (s == dnnl_success && p.scale_before != 1.0f)
             s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, p.scale_before, 0.0f);
         if (s == dnnl_success && p.bin_in >= 0) s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &bias_md);
-        if (s == dnnl_success && p.scale_after != 1.0f)
-            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, p.scale_after, 0.0f);
         if (s == dnnl_success && p.act == MEC_ACT_RELU)
             s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
         if (s == dnnl_success && p.act == MEC_ACT_GELU)
