@@ -19,6 +19,10 @@ LDLIBS  += -lprotobuf-c -lsqlite3 -lyaml -ljpeg -lpng -lz -lm -ldnnl
 LDFLAGS += -fopenmp $(SAN)
 
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+# quiet by default; `make V=1` shows the commands
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+say = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2);)
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 LIB_SRC  := $(filter-out src/cli/%,$(LIB_SRC))
@@ -37,33 +41,41 @@ all: $(BUILD)/libmec.a $(BUILD)/libmec.so $(BUILD)/mecbench $(TEST_BIN) $(TOOL_B
 $(BUILD)/gen/onnx.pb-c.h: $(BUILD)/gen/onnx.pb-c.c
 $(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
 	@mkdir -p $(BUILD)/gen
-	cp $(ONNX_PROTO) $(BUILD)/gen/onnx.proto
-	cd $(BUILD)/gen && protoc-c --c_out=. onnx.proto
+	$(call say,PROTO,$<)
+	$(Q)cp $(ONNX_PROTO) $(BUILD)/gen/onnx.proto
+	$(Q)cd $(BUILD)/gen && protoc-c --c_out=. onnx.proto
 
 $(BUILD)/obj/gen/onnx.pb-c.o: $(BUILD)/gen/onnx.pb-c.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(OPT) -g -fPIC $(SAN) -I$(BUILD)/gen -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) -std=c11 $(OPT) -g -fPIC $(SAN) -I$(BUILD)/gen -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/onnx.pb-c.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libmec.a: $(LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libmec.so: $(LIB_OBJ)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/mecbench: $(CLI_OBJ) $(BUILD)/libmec.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libmec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libmec.a $(LDFLAGS) $(LDLIBS)
 
 test: all
 	BUILD=$(BUILD) bash tests/run.sh

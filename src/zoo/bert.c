@@ -255,7 +255,9 @@ static void build_bert(zb *b, const mec_zoo_bert_config *c) {
     p = zb_node(b, "Tanh", NULL, c->roberta ? "classifier.tanh" : "pooler", 1, tin);
     const char *out_name = c->roberta ? "classifier.out_proj" : "classifier";
     linear(b, p, out_name, H, c->num_labels, 1, "logits");
-    if (b->g && !b->st) b->st = mec_graph_add_output(b->g, "logits", NULL);
+    int64_t out_dims[2] = {-1, c->num_labels};
+    const char *out_names[2] = {"batch", NULL};
+    zb_output(b, "logits", 2, out_dims, out_names);
 }
 
 mec_status mec_zoo_bert_build(const mec_zoo_bert_config *c, uint64_t seed, mec_graph **out) {

@@ -261,3 +261,18 @@ void zb_meta(zb *b, const char *key, const char *value) {
     values[g->n_meta] = v;
     g->n_meta++;
 }
+
+void zb_output(zb *b, const char *name, int ndim, const int64_t *dims, const char *const *dim_names) {
+    if (b->st || !b->g) return;
+    int id;
+    if ((b->st = mec_graph_add_output(b->g, name, &id))) return;
+    /* a typed output, as ONNX's checker and ONNX Runtime expect */
+    mec_value *v = &b->g->values[id];
+    v->dtype = MEC_F32;
+    v->ndim = ndim;
+    v->has_info = true;
+    for (int d = 0; d < ndim; d++) {
+        v->dims[d] = dims[d];
+        if (dim_names[d] && !(v->dim_names[d] = mec_strdup(dim_names[d]))) b->st = MEC_ERR_NOMEM;
+    }
+}

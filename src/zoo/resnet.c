@@ -266,7 +266,9 @@ static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
         zb_int(b, "blocksize", r);
         zb_string(b, "mode", "DCR");
     }
-    if (b->g && !b->st) b->st = mec_graph_add_output(b->g, "logits", NULL);
+    int64_t out_dims[4] = {-1, c->num_classes, -1, -1};
+    const char *out_names[4] = {"batch", NULL, "height", "width"};
+    zb_output(b, "logits", segment ? 4 : 2, out_dims, out_names);
 }
 
 mec_status mec_zoo_resnet_build(const mec_zoo_resnet_config *c, uint64_t seed, mec_graph **out) {

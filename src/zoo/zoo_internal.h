@@ -58,6 +58,10 @@ void zb_ints(zb *b, const char *name, int n, const int64_t *v);
 void zb_float(zb *b, const char *name, float v);
 void zb_string(zb *b, const char *name, const char *v);
 
+/* Marks value `name` a graph output of type float32 with these dims (-1
+ * with a dim_param name for dynamic ones). */
+void zb_output(zb *b, const char *name, int ndim, const int64_t *dims, const char *const *dim_names);
+
 void zb_meta(zb *b, const char *key, const char *value);
 void zb_mark_stage(zb *b, const char *value);
 void zb_mark_block(zb *b, const char *value);

@@ -110,7 +110,7 @@ static mec_graph *build_cnn(const ref_file *r) {
     const char *dn[4] = {"N", NULL, NULL, NULL};
     CHECK_OK(mec_graph_add_input(g, "x", MEC_F32, 4, S(-1, 3, 8, 8), dn, NULL));
     init_from_ref(g, r);
-    int id = node(g, "Conv", 3, IN("x", "conv1.w", "conv1.b"), "c1");
+    int id = node(g, "Conv", 2, IN("x", "conv1.w"), "c1");
     mec_node_set_ints(g, id, "pads", 4, S(1, 1, 1, 1));
     node(g, "BatchNormalization", 5, IN("c1", "bn1.scale", "bn1.bias", "bn1.mean", "bn1.var"), "b1");
     node(g, "Relu", 1, IN("b1"), "r1");
@@ -152,7 +152,7 @@ static mec_graph *build_transformer(const ref_file *r) {
     node(g, "Add", 2, IN("emb", "pos"), "x0");
     node(g, "LayerNormalization", 3, IN("x0", "ln0.s", "ln0.b"), "x1");
     linear(g, "x1", "q.w", "q.b", "qm", "q");
-    linear(g, "x1", "k.w", "k.b", "km", "k");
+    node(g, "MatMul", 2, IN("x1", "k.w"), "k");
     linear(g, "x1", "v.w", "v.b", "vm", "v");
     node(g, "Reshape", 2, IN("q", "heads_shape"), "qr");
     node(g, "Reshape", 2, IN("k", "heads_shape"), "kr");

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *small_presets[] = {"resnet-small", "resnext-small", "fcn-small",
@@ -446,6 +447,143 @@ static void test_attention_mask(void) {
     }
 }
 
+/* ------------------------------------------------ PyTorch cross-check */
+
+/* An independent forward pass in PyTorch (functional ops, the weights read
+ * from .npy by name) of resnet-small and bert-small; exit 3 when torch is
+ * missing. */
+static const char *torch_script =
+    "import math, os, sys\n"
+    "import numpy as np\n"
+    "try:\n"
+    "    import torch\n"
+    "    import torch.nn.functional as F\n"
+    "except ImportError:\n"
+    "    sys.exit(3)\n"
+    "d = sys.argv[1]\n"
+    "def load(m):\n"
+    "    p = os.path.join(d, m)\n"
+    "    return {f[:-4]: torch.from_numpy(np.load(os.path.join(p, f))) for f in os.listdir(p)}\n"
+    "def npy(name):\n"
+    "    return torch.from_numpy(np.load(os.path.join(d, name)))\n"
+    "def check(name, y, ref):\n"
+    "    err = (y - ref).abs().max().item()\n"
+    "    tol = 1e-4 * (1 + ref.abs().max().item())\n"
+    "    print('%s: max |torch - mecbench| = %.3g (tol %.3g)' % (name, err, tol))\n"
+    "    return err <= tol\n"
+    "W = load('resnet')\n"
+    "def bn(x, p):\n"
+    "    return F.batch_norm(x, W[p + '.running_mean'], W[p + '.running_var'], W[p + '.weight'],\n"
+    "                        W[p + '.bias'], False, 0.0, 1e-5)\n"
+    "def conv(x, p, stride=1, pad=0):\n"
+    "    return F.conv2d(x, W[p + '.weight'], W.get(p + '.bias'), stride, pad)\n"
+    "h = F.relu(bn(conv(npy('resnet_input.npy'), 'conv1', 1, 1), 'bn1'))\n"
+    "h = F.max_pool2d(h, 3, 2, 1)\n"
+    "for s in range(4):\n"
+    "    p = 'layer%d.0' % (s + 1)\n"
+    "    stride = 2 if s else 1\n"
+    "    o = F.relu(bn(conv(h, p + '.conv1', stride, 1), p + '.bn1'))\n"
+    "    o = bn(conv(o, p + '.conv2', 1, 1), p + '.bn2')\n"
+    "    if p + '.downsample.0.weight' in W:\n"
+    "        h = bn(conv(h, p + '.downsample.0', stride), p + '.downsample.1')\n"
+    "    h = F.relu(o + h)\n"
+    "y = F.linear(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1), W['fc.weight'], W['fc.bias'])\n"
+    "ok = check('resnet-small', y, npy('resnet_output.npy'))\n"
+    "B = load('bert')\n"
+    "ids, mask = npy('bert_ids.npy'), npy('bert_mask.npy')\n"
+    "N, S = ids.shape\n"
+    "def ln(x, p):\n"
+    "    return F.layer_norm(x, (x.shape[-1],), B[p + '.weight'], B[p + '.bias'], 1e-12)\n"
+    "def lin(x, p):\n"
+    "    return x @ B[p + '.weight'] + B[p + '.bias']\n"
+    "e = (B['embeddings.word_embeddings.weight'][ids] + B['embeddings.position_embeddings.weight'][:S]\n"
+    "     + B['embeddings.token_type_embeddings.weight'][0])\n"
+    "h = ln(e, 'embeddings.LayerNorm')\n"
+    "madd = (1.0 - mask[:, None, None, :].float()) * -10000.0\n"
+    "for l in range(2):\n"
+    "    p = 'encoder.layer.%d' % l\n"
+    "    q, k, v = [lin(h, p + '.attention.self.' + n).view(N, S, 4, -1).transpose(1, 2)\n"
+    "               for n in ('query', 'key', 'value')]\n"
+    "    a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + madd, -1) @ v\n"
+    "    a = a.transpose(1, 2).reshape(N, S, -1)\n"
+    "    h = ln(lin(a, p + '.attention.output.dense') + h, p + '.attention.output.LayerNorm')\n"
+    "    f = F.gelu(lin(h, p + '.intermediate.dense'))\n"
+    "    h = ln(lin(f, p + '.output.dense') + h, p + '.output.LayerNorm')\n"
+    "y = lin(torch.tanh(lin(h[:, 0], 'pooler.dense')), 'classifier')\n"
+    "ok = check('bert-small', y, npy('bert_output.npy')) and ok\n"
+    "sys.exit(0 if ok else 1)\n";
+
+/* Writes every initializer of g as DIR/<sub>/<name>.npy. */
+static bool save_weights(const mec_graph *g, const char *dir, const char *sub) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    if (mkdir(path, 0700)) return false;
+    for (int v = 0; v < g->n_values; v++) {
+        const mec_tensor *t = g->values[v].init;
+        if (!t || t->dtype != MEC_F32) continue;
+        snprintf(path, sizeof path, "%s/%s/%s.npy", dir, sub, g->values[v].name);
+        if (mec_tensor_save_npy(path, t)) return false;
+    }
+    return true;
+}
+
+static bool save_npy(const char *dir, const char *name, const mec_tensor *t) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return t && mec_tensor_save_npy(path, t) == MEC_OK;
+}
+
+static void test_torch_agrees(void) {
+    if (access("/usr/bin/python3", X_OK)) {
+        printf("  (skipped: no /usr/bin/python3)\n");
+        return;
+    }
+    char dir[] = "/tmp/mec-zoo-torch-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    mec_graph *rg = NULL, *bg = NULL;
+    mec_sess *rs = NULL, *bs = NULL;
+    inputs ri, bi;
+    memset(&ri, 0, sizeof ri);
+    memset(&bi, 0, sizeof bi);
+    mec_tensor *ry = NULL, *by = NULL;
+    CHECK_OK(mec_zoo_build("resnet-small", NULL, &rg));
+    CHECK_OK(mec_zoo_build("bert-small", NULL, &bg));
+    if (rg) CHECK_OK(mec_sess_create(rg, NULL, &rs));
+    if (bg) CHECK_OK(mec_sess_create(bg, NULL, &bs));
+    if (!rs || !bs) goto done;
+    make_inputs(rg, 3, 28, 28, 0, &ri);
+    make_inputs(bg, 2, 24, 0, 7, &bi);
+    ry = run1(rs, &ri);
+    by = run1(bs, &bi);
+    CHECK(ry && by);
+    CHECK(save_weights(rg, dir, "resnet") && save_weights(bg, dir, "bert"));
+    CHECK(save_npy(dir, "resnet_input.npy", ri.t[0]) && save_npy(dir, "resnet_output.npy", ry));
+    CHECK(save_npy(dir, "bert_ids.npy", bi.t[0]) && save_npy(dir, "bert_mask.npy", bi.t[1]) &&
+          save_npy(dir, "bert_output.npy", by));
+    char path[1024], cmd[2300];
+    snprintf(path, sizeof path, "%s/check.py", dir);
+    CHECK_OK(mec_file_write_atomic(path, torch_script, strlen(torch_script)));
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s", path, dir);
+    int rc = system(cmd);
+    rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    if (rc == 3) printf("  (skipped: /usr/bin/python3 has no torch)\n");
+    else CHECK(rc == 0);
+done:
+    mec_tensor_destroy(ry);
+    mec_tensor_destroy(by);
+    inputs_free(&ri);
+    inputs_free(&bi);
+    mec_sess_destroy(rs);
+    mec_sess_destroy(bs);
+    mec_graph_destroy(rg);
+    mec_graph_destroy(bg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", dir);
+}
+
 int main(void) {
     RUN(test_list);
     RUN(test_paper_counts);
@@ -455,5 +593,6 @@ int main(void) {
     RUN(test_overrides);
     RUN(test_dynamic_size);
     RUN(test_attention_mask);
+    RUN(test_torch_agrees);
     return TEST_SUMMARY();
 }

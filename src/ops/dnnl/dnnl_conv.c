@@ -20,7 +20,10 @@ typedef struct conv_state {
     mec_dnnl_call call;
     mec_dnnl_weights w;
     bool has_bias, has_sum;
-    size_t scratchpad, packed_off, packed_bytes; /* scratch: [0, scratchpad) oneDNN, then per-run packed weights */
+    /* scratch: [0, scratchpad) oneDNN, then per-run packed weights, then x
+     * copied channels-last when oneDNN has no fast kernel for x's layout */
+    size_t scratchpad, packed_off, packed_bytes, src_off;
+    bool src_to_nhwc;
     int64_t out_strides[4];
 } conv_state;
 
@@ -85,7 +88,7 @@ void mec_dnnl_conv_release(void *state) {
 
 /* Builds the oneDNN convolution; a dnnl status other than success means
  * "not runnable here" (the caller falls back) unless *st is set. */
-static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, mec_status *st) {
+static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, bool src_to_nhwc, mec_status *st) {
     const mec_tensor *x = ctx->in[0], *w = ctx->in[1], *y = ctx->out[0];
     const mec_tensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
     const mec_tensor *sum = is_fused(ctx) && ctx->n_in > 3 ? ctx->in[3] : NULL;
@@ -101,7 +104,9 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, mec_status *st)
     conv2d_geo g;
     conv2d_geometry(ctx, &g);
     dnnl_memory_desc_t src_md, wuser_md, wany_md, bias_md, dst_md;
-    dnnl_status_t s = mec_dnnl_md(&src_md, x, 4);
+    mec_tensor x_nhwc = *x;
+    mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
+    dnnl_status_t s = mec_dnnl_md(&src_md, src_to_nhwc ? &x_nhwc : x, 4);
     if (s == dnnl_success) s = mec_dnnl_md(&dst_md, y, 4);
     if (s == dnnl_success && b) s = mec_dnnl_md(&bias_md, b, 1);
     /* weights (M, C/g, KH, KW); grouped as (g, M/g, C/g, KH, KW) */
@@ -175,6 +180,8 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, mec_status *st)
     cs->scratchpad = cs->call.scratchpad_bytes > reorder_sp ? cs->call.scratchpad_bytes : reorder_sp;
     cs->packed_off = mec_dnnl_align(cs->scratchpad);
     cs->packed_bytes = packed;
+    cs->src_to_nhwc = src_to_nhwc;
+    cs->src_off = mec_dnnl_align(cs->packed_off + packed);
     mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, weights %s", ctx->node->name,
             ctx->node->op_type, cs->call.impl, cs->w.reorder ? (w_const ? "packed once" : "packed per run") : "as they are");
     return dnnl_success;
@@ -187,14 +194,22 @@ mec_status mec_dnnl_conv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_
     *scratch_bytes = 0;
     memcpy(cs->out_strides, ctx->out[0]->strides, sizeof cs->out_strides);
     mec_status st = MEC_OK;
-    dnnl_status_t s = conv_handled(ctx) ? conv_build(ctx, cs, &st) : dnnl_unimplemented;
+    dnnl_status_t s = conv_handled(ctx) ? conv_build(ctx, cs, false, &st) : dnnl_unimplemented;
+    if (!st && s != dnnl_success && conv_handled(ctx) && !mec_dnnl_is_nhwc(ctx->in[0])) {
+        /* e.g. an NCHW image into the stem: oneDNN's fast kernels want
+         * channels-last, so x is copied that way first */
+        mec_dnnl_call_release(&cs->call);
+        mec_dnnl_weights_release(&cs->w);
+        s = conv_build(ctx, cs, true, &st);
+    }
     if (st) {
         mec_dnnl_conv_release(cs);
         *state = NULL;
         return st;
     }
     if (s == dnnl_success) {
-        *scratch_bytes = cs->packed_off + cs->packed_bytes;
+        *scratch_bytes = cs->src_to_nhwc ? cs->src_off + mec_tensor_bytes(ctx->in[0])
+                                         : cs->packed_off + cs->packed_bytes;
         return MEC_OK;
     }
     if (conv_handled(ctx))
@@ -224,7 +239,16 @@ mec_status mec_dnnl_conv_exec(mec_op_ctx *ctx) {
     if (!w) return st;
     void *data[4];
     int n = 0;
-    data[n++] = ctx->in[0]->data;
+    if (cs->src_to_nhwc) {
+        mec_tensor x_nhwc = *ctx->in[0];
+        x_nhwc.data = scratch + cs->src_off;
+        x_nhwc.owned = NULL;
+        mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
+        mec_dnnl_copy(&x_nhwc, ctx->in[0]);
+        data[n++] = x_nhwc.data;
+    } else {
+        data[n++] = ctx->in[0]->data;
+    }
     data[n++] = (void *)w;
     if (cs->has_bias) data[n++] = ctx->in[2]->data;
     data[n++] = ctx->out[0]->data;

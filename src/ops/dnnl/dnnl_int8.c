@@ -1,0 +1,454 @@
+/* Fast int8 kernels (impl "dnnl"): QLinearConv and mec.QConv on oneDNN's
+ * int8 convolution (u8/s8 activations, s8 weights packed once, per-channel
+ * output scales, src/dst zero points, s32 bias, ReLU post-op; activations
+ * channels-last between convolutions), and mec.QAdd as an AVX-512 loop. What
+ * they do not run (asymmetric weights, non-constant scales, other ranks, a
+ * shape oneDNN only has naive loops for) runs the reference kernel. */
+#include "../fused.h"
+#include "../qdq_fused.h"
+#include "../quant_util.h"
+#include "dnnl_common.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------ convolution */
+
+typedef struct qconv_state {
+    bool fallback;
+    mec_dnnl_fallback fb;
+    mec_dnnl_call call;
+    mec_dnnl_weights w;
+    bool has_bias, src_to_nhwc, relu_clamp;
+    float *scales; /* owned: per output channel x_scale * w_scale / y_scale */
+    size_t scratchpad, packed_off, packed_bytes, src_off;
+    int64_t out_strides[4];
+} qconv_state;
+
+typedef struct qconv_geo {
+    int64_t group, k[2], s[2], dl[2], pb[2], pe[2];
+} qconv_geo;
+
+/* Pads as the reference computes them (attributes were checked by its infer). */
+static void qconv_geometry(const mec_op_ctx *ctx, qconv_geo *g) {
+    const mec_tensor *x = ctx->in[0], *w = ctx->in[3];
+    const mec_node *n = ctx->node;
+    const int64_t *v = NULL;
+    g->group = mec_node_int(n, "group", 1);
+    for (int d = 0; d < 2; d++) {
+        g->k[d] = w->shape[2 + d];
+        g->s[d] = mec_node_ints(n, "strides", &v) == 2 ? v[d] : 1;
+        g->dl[d] = mec_node_ints(n, "dilations", &v) == 2 ? v[d] : 1;
+        bool has_pads = mec_node_ints(n, "pads", &v) == 4;
+        g->pb[d] = has_pads ? v[d] : 0;
+        g->pe[d] = has_pads ? v[2 + d] : 0;
+    }
+    const char *ap = mec_node_string(n, "auto_pad", "NOTSET");
+    bool upper = !strcmp(ap, "SAME_UPPER"), lower = !strcmp(ap, "SAME_LOWER");
+    for (int d = 0; d < 2; d++) {
+        int64_t in = x->shape[2 + d], eff = (g->k[d] - 1) * g->dl[d] + 1;
+        if (upper || lower) {
+            int64_t out = (in + g->s[d] - 1) / g->s[d];
+            int64_t total = (out - 1) * g->s[d] + eff - in;
+            if (total < 0) total = 0;
+            g->pb[d] = upper ? total / 2 : total - total / 2;
+            g->pe[d] = total - g->pb[d];
+        } else if (!strcmp(ap, "VALID")) {
+            g->pb[d] = g->pe[d] = 0;
+        }
+    }
+}
+
+static bool is_qconv(const mec_op_ctx *ctx) { return !strcmp(ctx->node->op_type, "QConv"); }
+
+/* Inputs that must be constant: the scales and zero points (baked into the
+ * primitive) — bits 1, 2, 4, 5, 6, 7. */
+#define QCONV_CONST_MASK ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7))
+
+/* What oneDNN runs here: 2-D, s8 weights with zero points 0, constant
+ * quantization parameters, data present. */
+static bool qconv_handled(const mec_op_ctx *ctx) {
+    const mec_tensor *x = ctx->in[0], *w = ctx->in[3], *y = ctx->out[0];
+    if (x->ndim != 4 || w->dtype != MEC_I8 || !y || (ctx->const_inputs & QCONV_CONST_MASK) != QCONV_CONST_MASK)
+        return false;
+    if (mec_tensor_numel(x) <= 0 || mec_tensor_numel(y) <= 0) return false;
+    const mec_tensor *wz = ctx->in[5];
+    for (int64_t i = 0; i < mec_tensor_numel(wz); i++)
+        if (((const int8_t *)wz->data)[i]) return false;
+    return true;
+}
+
+mec_status mec_dnnl_qconv_infer(mec_op_ctx *ctx) {
+    mec_status st = is_qconv(ctx) ? mec_qconv_ref_infer(ctx) : mec_dnnl_ref_infer(ctx);
+    if (st) return st;
+    if (ctx->in[0]->ndim == 4 && ctx->in[3]->dtype == MEC_I8)
+        mec_dnnl_nhwc_strides(ctx->out[0]->shape, ctx->out[0]->strides);
+    return MEC_OK;
+}
+
+void mec_dnnl_qconv_release(void *state) {
+    qconv_state *cs = state;
+    if (!cs) return;
+    mec_dnnl_fallback_release(&cs->fb);
+    mec_dnnl_call_release(&cs->call);
+    mec_dnnl_weights_release(&cs->w);
+    mec_free(cs->scales);
+    mec_free(cs);
+}
+
+static dnnl_data_type_t dnnl_dt(mec_dtype t) {
+    switch (t) {
+    case MEC_U8: return dnnl_u8;
+    case MEC_I8: return dnnl_s8;
+    case MEC_I32: return dnnl_s32;
+    default: return dnnl_f32;
+    }
+}
+
+/* The memory descriptor of t (strided, padded to nd dims) with t's dtype. */
+static dnnl_status_t md_typed(dnnl_memory_desc_t *md, const mec_tensor *t, int nd) {
+    dnnl_status_t s = mec_dnnl_md(md, t, nd);
+    if (s != dnnl_success) return s;
+    dnnl_dims_t dims, strides;
+    for (int i = 0; i < md->ndims; i++) {
+        dims[i] = md->dims[i];
+        strides[i] = md->format_desc.blocking.strides[i];
+    }
+    return dnnl_memory_desc_init_by_strides(md, md->ndims, dims, dnnl_dt(t->dtype), strides);
+}
+
+static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_nhwc, mec_status *st) {
+    const mec_tensor *x = ctx->in[0], *w = ctx->in[3], *y = ctx->out[0];
+    const mec_tensor *b = ctx->n_in > 8 ? ctx->in[8] : NULL;
+    dnnl_engine_t engine;
+    *st = MEC_OK;
+    if ((*st = mec_dnnl_env(ctx, &engine, NULL))) return dnnl_runtime_error;
+    mec_fused_act act = MEC_ACT_NONE;
+    if (is_qconv(ctx)) {
+        act = mec_fused_activation(ctx, st);
+        if (*st) return dnnl_invalid_arguments;
+        if (act == MEC_ACT_GELU) return dnnl_unimplemented;
+    }
+    qconv_geo g;
+    qconv_geometry(ctx, &g);
+    int64_t M = w->shape[0];
+    /* the multiplier as the reference forms it: x_scale * w_scale[m] / y_scale */
+    const float x_scale = *(const float *)ctx->in[1]->data, y_scale = *(const float *)ctx->in[6]->data;
+    const mec_tensor *ws = ctx->in[4];
+    bool per_channel = mec_tensor_numel(ws) > 1;
+    cs->scales = mec_malloc((size_t)M * sizeof(float));
+    if (!cs->scales) {
+        *st = MEC_ERR_NOMEM;
+        return dnnl_out_of_memory;
+    }
+    for (int64_t m = 0; m < M; m++)
+        cs->scales[m] = x_scale * ((const float *)ws->data)[per_channel ? m : 0] / y_scale;
+    int32_t x_zp = (int32_t)mec_tensor_get_i64(ctx->in[2], 0), y_zp = (int32_t)mec_tensor_get_i64(ctx->in[7], 0);
+
+    dnnl_memory_desc_t src_md, wuser_md, wany_md, bias_md, dst_md;
+    mec_tensor x_nhwc = *x;
+    mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
+    dnnl_status_t s = md_typed(&src_md, src_to_nhwc ? &x_nhwc : x, 4);
+    if (s == dnnl_success) s = md_typed(&dst_md, y, 4);
+    if (s == dnnl_success && b) s = md_typed(&bias_md, b, 1);
+    int64_t wd[5], wst[5];
+    int wn = g.group > 1 ? 5 : 4;
+    if (g.group > 1) {
+        wd[0] = g.group;
+        wst[0] = w->strides[0] * (w->shape[0] / g.group);
+        wd[1] = w->shape[0] / g.group;
+        for (int d = 1; d < 4; d++) wd[1 + d] = w->shape[d];
+        for (int d = 0; d < 4; d++) wst[1 + d] = w->strides[d];
+    } else {
+        for (int d = 0; d < 4; d++) {
+            wd[d] = w->shape[d];
+            wst[d] = w->strides[d];
+        }
+    }
+    dnnl_dims_t wdims, wstr;
+    for (int d = 0; d < wn; d++) {
+        wdims[d] = wd[d];
+        wstr[d] = wst[d];
+    }
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&wuser_md, wn, wdims, dnnl_s8, wstr);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&wany_md, wn, wdims, dnnl_s8, dnnl_format_tag_any);
+    if (s != dnnl_success) return s;
+    dnnl_dims_t strides = {g.s[0], g.s[1]}, dil = {g.dl[0] - 1, g.dl[1] - 1};
+    dnnl_dims_t pl = {g.pb[0], g.pb[1]}, pr = {g.pe[0], g.pe[1]};
+    dnnl_convolution_desc_t desc;
+    s = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                   &src_md, &wany_md, b ? &bias_md : NULL, &dst_md,
+                                                   strides, dil, pl, pr);
+    if (s != dnnl_success) return s;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    s = mec_dnnl_attr(&attr);
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_output_scales(attr, per_channel ? M : 1, per_channel ? 1 << 1 : 0,
+                                                  cs->scales);
+    if (s == dnnl_success && x_zp) s = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &x_zp);
+    if (s == dnnl_success && y_zp) s = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &y_zp);
+    if (s == dnnl_success && act == MEC_ACT_RELU) {
+        /* ReLU before the dst zero point is added: a clamp at y_zp */
+        s = dnnl_post_ops_create(&po);
+        if (s == dnnl_success) s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
+    }
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
+    if (po) dnnl_post_ops_destroy(po);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) return s;
+    if (mec_dnnl_is_ref_impl(pd)) {
+        dnnl_primitive_desc_destroy(pd);
+        return dnnl_unimplemented;
+    }
+    const dnnl_memory_desc_t *wpack = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_memory_desc_t wpack_md = *wpack;
+    if ((s = mec_dnnl_call_init(&cs->call, pd)) != dnnl_success) return s;
+    s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_SRC, &src_md);
+    if (s == dnnl_success) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_WEIGHTS, &wpack_md);
+    if (s == dnnl_success && b) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_BIAS, &bias_md);
+    if (s == dnnl_success) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_DST, &dst_md);
+    if (s != dnnl_success) {
+        *st = mec_dnnl_error(ctx, s, "creating the int8 convolution's arguments");
+        return s;
+    }
+    size_t packed = 0, reorder_sp = 0;
+    bool w_const = (ctx->const_inputs & (1u << 3)) != 0;
+    if ((*st = mec_dnnl_weights_prepare(ctx, &cs->w, &wuser_md, &wpack_md, w->data, w_const, &packed,
+                                        &reorder_sp)))
+        return dnnl_runtime_error;
+    cs->has_bias = b != NULL;
+    cs->scratchpad = cs->call.scratchpad_bytes > reorder_sp ? cs->call.scratchpad_bytes : reorder_sp;
+    cs->packed_off = mec_dnnl_align(cs->scratchpad);
+    cs->packed_bytes = packed;
+    cs->src_to_nhwc = src_to_nhwc;
+    cs->src_off = mec_dnnl_align(cs->packed_off + packed);
+    mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, weights %s", ctx->node->name, ctx->node->op_type,
+            cs->call.impl, cs->w.reorder ? (w_const ? "packed once" : "packed per run") : "as they are");
+    return dnnl_success;
+}
+
+static void qconv_reset(qconv_state *cs) {
+    mec_dnnl_call_release(&cs->call);
+    mec_dnnl_weights_release(&cs->w);
+    mec_free(cs->scales);
+    cs->scales = NULL;
+}
+
+mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    qconv_state *cs = mec_calloc(1, sizeof *cs);
+    if (!cs) return MEC_ERR_NOMEM;
+    *state = cs;
+    *scratch_bytes = 0;
+    memcpy(cs->out_strides, ctx->out[0]->strides, sizeof cs->out_strides);
+    mec_status st = MEC_OK;
+    bool handled = qconv_handled(ctx);
+    dnnl_status_t s = handled ? qconv_build(ctx, cs, false, &st) : dnnl_unimplemented;
+    if (!st && s != dnnl_success && handled && !mec_dnnl_is_nhwc(ctx->in[0])) {
+        /* an NCHW tensor (the quantized image): oneDNN's int8 kernels want
+         * channels-last, so x is copied that way first */
+        qconv_reset(cs);
+        s = qconv_build(ctx, cs, true, &st);
+    }
+    if (st) {
+        mec_dnnl_qconv_release(cs);
+        *state = NULL;
+        return st;
+    }
+    if (s == dnnl_success) {
+        *scratch_bytes = cs->src_to_nhwc ? cs->src_off + mec_tensor_bytes(ctx->in[0])
+                                         : cs->packed_off + cs->packed_bytes;
+        return MEC_OK;
+    }
+    if (handled)
+        mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN cannot run it (%s); using the reference kernel",
+                ctx->node->name, ctx->node->op_type, dnnl_status2str(s));
+    qconv_reset(cs);
+    cs->fallback = true;
+    if ((st = mec_dnnl_fallback_prepare(ctx, &cs->fb, scratch_bytes))) {
+        mec_dnnl_qconv_release(cs);
+        *state = NULL;
+    }
+    return st;
+}
+
+// y: (N, M, OH, OW) u8/s8 = requantize(conv(x - x_zp, w) + B) [relu at y_zp]
+mec_status mec_dnnl_qconv_exec(mec_op_ctx *ctx) {
+    qconv_state *cs = ctx->state;
+    if (!cs) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
+    if (cs->fallback) return mec_dnnl_fallback_exec(ctx, &cs->fb);
+    if (memcmp(cs->out_strides, ctx->out[0]->strides, sizeof cs->out_strides))
+        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "output strides changed after prepare");
+    char *scratch = ctx->scratch;
+    mec_status st;
+    const void *w = mec_dnnl_weights_get(ctx, &cs->w, ctx->in[3]->data,
+                                         scratch ? scratch + cs->packed_off : NULL, scratch, &st);
+    if (!w) return st;
+    void *data[4];
+    int n = 0;
+    if (cs->src_to_nhwc) {
+        mec_tensor x_nhwc = *ctx->in[0];
+        x_nhwc.data = scratch + cs->src_off;
+        x_nhwc.owned = NULL;
+        mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
+        mec_dnnl_copy(&x_nhwc, ctx->in[0]);
+        data[n++] = x_nhwc.data;
+    } else {
+        data[n++] = ctx->in[0]->data;
+    }
+    data[n++] = (void *)w;
+    if (cs->has_bias) data[n++] = ctx->in[8]->data;
+    data[n++] = ctx->out[0]->data;
+    dnnl_status_t s = mec_dnnl_call_run(&cs->call, data, scratch);
+    if (s != dnnl_success) return mec_dnnl_error(ctx, s, "running the int8 convolution");
+    return MEC_OK;
+}
+
+/* ------------------------------------------------------------------- QAdd */
+
+/* Channels-last outputs when both inputs share one dense layout and shape
+ * (the residual of ResNet): the loop then runs over raw memory. */
+static bool qadd_flat(const mec_op_ctx *ctx) {
+    const mec_tensor *a = ctx->in[0], *b = ctx->in[3];
+    if (!mec_tensor_same_shape(a, b)) return false;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shape[d] != 1 && a->strides[d] != b->strides[d]) return false;
+    return mec_tensor_is_contiguous(a) || mec_dnnl_is_nhwc(a);
+}
+
+mec_status mec_dnnl_qadd_infer(mec_op_ctx *ctx) {
+    mec_status st = mec_dnnl_ref_infer(ctx);
+    if (st) return st;
+    if (qadd_flat(ctx) && mec_dnnl_is_nhwc(ctx->in[0]) && !mec_tensor_is_contiguous(ctx->in[0]))
+        mec_dnnl_nhwc_strides(ctx->out[0]->shape, ctx->out[0]->strides);
+    return MEC_OK;
+}
+
+typedef struct qadd_state {
+    mec_dnnl_fallback fb;
+    bool fallback;
+} qadd_state;
+
+mec_status mec_dnnl_qadd_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    qadd_state *qs = mec_calloc(1, sizeof *qs);
+    if (!qs) return MEC_ERR_NOMEM;
+    *state = qs;
+    *scratch_bytes = 0;
+    bool same_layout = true;
+    for (int d = 0; d < ctx->out[0]->ndim; d++)
+        if (ctx->out[0]->shape[d] != 1 && ctx->out[0]->strides[d] != ctx->in[0]->strides[d]) same_layout = false;
+    qs->fallback = !qadd_flat(ctx) || !same_layout;
+    mec_status st = qs->fallback ? mec_dnnl_fallback_prepare(ctx, &qs->fb, scratch_bytes) : MEC_OK;
+    if (st) {
+        mec_free(qs);
+        *state = NULL;
+    }
+    return st;
+}
+
+void mec_dnnl_qadd_release(void *state) {
+    qadd_state *qs = state;
+    if (!qs) return;
+    mec_dnnl_fallback_release(&qs->fb);
+    mec_free(qs);
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define MEC_QADD_AVX512 1
+
+/* 16 lanes of mec_qadd_one + quantize: the same float operations in the same
+ * order (no FMA: -std=c11 keeps contraction off), so it is bit-exact with
+ * the reference; _mm512_cvtps_epi32 rounds half to even like rintf. */
+__attribute__((target("avx512f,avx512bw"))) static void qadd_avx512(const mec_qadd_params *p, bool a_u8,
+                                                                   const void *a, bool b_u8, const void *b,
+                                                                   bool y_u8, void *y, int64_t lo_i,
+                                                                   int64_t hi_i) {
+    const __m512 as = _mm512_set1_ps(p->a_scale), bs = _mm512_set1_ps(p->b_scale), ys = _mm512_set1_ps(p->y_scale);
+    const __m512i az = _mm512_set1_epi32(p->a_zp), bz = _mm512_set1_epi32(p->b_zp), yz = _mm512_set1_epi32(p->y_zp);
+    const __m512i qlo = _mm512_set1_epi32((int)p->lo), qhi = _mm512_set1_epi32((int)p->hi);
+    const __m512 zero = _mm512_setzero_ps();
+    int64_t i = lo_i;
+    for (; i + 16 <= hi_i; i += 16) {
+        __m128i av = _mm_loadu_si128((const __m128i *)((const char *)a + i));
+        __m128i bv = _mm_loadu_si128((const __m128i *)((const char *)b + i));
+        __m512i ai = a_u8 ? _mm512_cvtepu8_epi32(av) : _mm512_cvtepi8_epi32(av);
+        __m512i bi = b_u8 ? _mm512_cvtepu8_epi32(bv) : _mm512_cvtepi8_epi32(bv);
+        __m512 fa = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ai, az)), as);
+        __m512 fb = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(bi, bz)), bs);
+        __m512 v = _mm512_add_ps(fa, fb);
+        if (p->relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
+        __m512i q = _mm512_cvtps_epi32(_mm512_div_ps(v, ys));
+        q = _mm512_add_epi32(q, yz);
+        q = _mm512_min_epi32(_mm512_max_epi32(q, qlo), qhi);
+        _mm_storeu_si128((__m128i *)((char *)y + i), _mm512_cvtepi32_epi8(q));
+    }
+    for (; i < hi_i; i++) {
+        int32_t ai = a_u8 ? ((const uint8_t *)a)[i] : ((const int8_t *)a)[i];
+        int32_t bi = b_u8 ? ((const uint8_t *)b)[i] : ((const int8_t *)b)[i];
+        int32_t q = mec_q_clamp(mec_q_round(mec_qadd_one(p, ai, bi) / p->y_scale) + (float)p->y_zp, p->lo, p->hi);
+        if (y_u8) ((uint8_t *)y)[i] = (uint8_t)q;
+        else ((int8_t *)y)[i] = (int8_t)q;
+    }
+}
+#endif
+
+static void qadd_scalar(const mec_qadd_params *p, bool a_u8, const void *a, bool b_u8, const void *b,
+                        bool y_u8, void *y, int64_t lo_i, int64_t hi_i) {
+    for (int64_t i = lo_i; i < hi_i; i++) {
+        int32_t ai = a_u8 ? ((const uint8_t *)a)[i] : ((const int8_t *)a)[i];
+        int32_t bi = b_u8 ? ((const uint8_t *)b)[i] : ((const int8_t *)b)[i];
+        int32_t q = mec_q_clamp(mec_q_round(mec_qadd_one(p, ai, bi) / p->y_scale) + (float)p->y_zp, p->lo, p->hi);
+        if (y_u8) ((uint8_t *)y)[i] = (uint8_t)q;
+        else ((int8_t *)y)[i] = (int8_t)q;
+    }
+}
+
+// y = Q(Relu?(DQ(a) + DQ(b))), a, b, y: the same shape and dense layout
+mec_status mec_dnnl_qadd_exec(mec_op_ctx *ctx) {
+    qadd_state *qs = ctx->state;
+    if (!qs) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
+    if (qs->fallback) return mec_dnnl_fallback_exec(ctx, &qs->fb);
+    mec_qadd_params p;
+    mec_status st = mec_qadd_check(ctx, &p);
+    if (st) return st;
+    const int64_t n = mec_tensor_numel(ctx->out[0]);
+    const bool a_u8 = ctx->in[0]->dtype == MEC_U8, b_u8 = ctx->in[3]->dtype == MEC_U8,
+               y_u8 = ctx->out[0]->dtype == MEC_U8;
+    const void *a = ctx->in[0]->data, *b = ctx->in[3]->data;
+    void *y = ctx->out[0]->data;
+#ifdef MEC_QADD_AVX512
+    static int has_avx512 = -1;
+    if (has_avx512 < 0) has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+#else
+    const int has_avx512 = 0;
+#endif
+    const int64_t chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
+#ifdef MEC_QADD_AVX512
+        if (has_avx512) {
+            qadd_avx512(&p, a_u8, a, b_u8, b, y_u8, y, lo, hi);
+            continue;
+        }
+#endif
+        qadd_scalar(&p, a_u8, a, b_u8, b, y_u8, y, lo, hi);
+    }
+    return MEC_OK;
+}
+
+/* ------------------------------------------------------------------ table */
+
+#define QCONV(op, dom, lo, hi)                                                                   \
+    {op, dom, lo, hi, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qconv_infer, mec_dnnl_qconv_exec,     \
+     mec_dnnl_qconv_prepare, mec_dnnl_qconv_release, mec_qconv_flops}
+
+const mec_kernel mec_kernels_dnnl_int8[] = {
+    QCONV("QLinearConv", "", 10, 22),
+    QCONV("QConv", "mec", 1, 1),
+    {"QAdd", "mec", 1, 1, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qadd_infer, mec_dnnl_qadd_exec,
+     mec_dnnl_qadd_prepare, mec_dnnl_qadd_release, mec_dnnl_ref_flops},
+    {0},
+};

@@ -1,0 +1,176 @@
+/* Reference kernels of the int8 ops that the QDQ pass (runtime/optimize_qdq.c)
+ * makes, domain "mec":
+ *   mec.QConv(x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, [B])
+ *       activation="" | "Relu": QLinearConv, then ReLU as a clamp at y_zp
+ *       (Relu before QuantizeLinear == max(q, y_zp), quantizing is monotone).
+ *   mec.QAdd(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp)
+ *       activation="" | "Relu": QuantizeLinear(Relu?(DequantizeLinear(a) +
+ *       DequantizeLinear(b))) computed with the same float operations as those
+ *       three reference kernels, so it is bit-exact with the QDQ graph.
+ * Scales and zero points are per tensor (one value) except w_scale/w_zp. */
+#include "fused.h"
+#include "op_util.h"
+#include "qdq_fused.h"
+#include "quant_util.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const mec_dtype q8_types[] = {MEC_U8, MEC_I8, 0};
+static const mec_dtype f32_types[] = {MEC_F32, 0};
+
+/* ------------------------------------------------------------------ QConv */
+
+static const mec_kernel *ref_qlinearconv(void) { return mec_op_find("", "QLinearConv", 10, "ref"); }
+
+static mec_status qconv_act(const mec_op_ctx *ctx, mec_fused_act *act) {
+    mec_status st;
+    *act = mec_fused_activation(ctx, &st);
+    if (!st && *act == MEC_ACT_GELU)
+        st = MEC_OP_ERR(ctx, MEC_ERR_UNSUPPORTED, "activation 'Gelu' is not an int8 activation");
+    return st;
+}
+
+mec_status mec_qconv_ref_infer(mec_op_ctx *ctx) {
+    const mec_kernel *k = ref_qlinearconv();
+    mec_fused_act act;
+    mec_status st = qconv_act(ctx, &act);
+    if (st) return st;
+    if (!k) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "no reference QLinearConv kernel");
+    return k->infer(ctx);
+}
+
+static mec_status qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    const mec_kernel *k = ref_qlinearconv();
+    *state = NULL;
+    if (!k) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "no reference QLinearConv kernel");
+    return k->prepare ? k->prepare(ctx, state, scratch_bytes) : MEC_OK;
+}
+
+static void qconv_release(void *state) {
+    const mec_kernel *k = ref_qlinearconv();
+    if (k && k->release && state) k->release(state);
+}
+
+// y: (N, M, OH, OW) = max(QLinearConv(x (N, C, H, W), w (M, C/group, KH, KW), B (M)), y_zp if Relu)
+static mec_status qconv_exec(mec_op_ctx *ctx) {
+    const mec_kernel *k = ref_qlinearconv();
+    mec_fused_act act;
+    mec_status st = qconv_act(ctx, &act);
+    if (st) return st;
+    if (!k) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "no reference QLinearConv kernel");
+    if ((st = k->exec(ctx))) return st;
+    if (act == MEC_ACT_RELU) mec_q_clamp_below(ctx->out[0], ctx->in[7]);
+    return MEC_OK;
+}
+
+void mec_q_clamp_below(mec_tensor *y, const mec_tensor *zp) {
+    int64_t n = mec_tensor_numel(y);
+    if (y->dtype == MEC_U8) {
+        uint8_t z = *(const uint8_t *)zp->data, *v = y->data;
+        for (int64_t i = 0; i < n; i++) v[i] = v[i] < z ? z : v[i];
+    } else {
+        int8_t z = *(const int8_t *)zp->data, *v = y->data;
+        for (int64_t i = 0; i < n; i++) v[i] = v[i] < z ? z : v[i];
+    }
+}
+
+int64_t mec_qconv_flops(const mec_op_ctx *ctx) {
+    const mec_tensor *w = ctx->n_in > 3 ? ctx->in[3] : NULL, *y = ctx->out[0];
+    if (!w || !y || w->ndim < 1 || w->shape[0] <= 0) return 0;
+    return 2 * mec_tensor_numel(y) * (mec_tensor_numel(w) / w->shape[0]);
+}
+
+/* ------------------------------------------------------------------- QAdd */
+
+static mec_status check_scalar(const mec_op_ctx *ctx, int i, const char *name, const mec_dtype *types) {
+    mec_status st = mec_op_check_dtype(ctx, i, types);
+    if (!st && mec_tensor_numel(ctx->in[i]) != 1)
+        st = MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "input %d (%s) has %" PRId64 " values, expected 1", i, name,
+                        mec_tensor_numel(ctx->in[i]));
+    return st;
+}
+
+mec_status mec_qadd_check(const mec_op_ctx *ctx, mec_qadd_params *p) {
+    mec_status st = mec_op_check_arity(ctx, 8, 8);
+    if (!st) st = mec_op_check_dtype(ctx, 0, q8_types);
+    if (!st) st = mec_op_check_dtype(ctx, 3, q8_types);
+    if (!st) st = check_scalar(ctx, 1, "a_scale", f32_types);
+    if (!st) st = check_scalar(ctx, 2, "a_zero_point", q8_types);
+    if (!st) st = check_scalar(ctx, 4, "b_scale", f32_types);
+    if (!st) st = check_scalar(ctx, 5, "b_zero_point", q8_types);
+    if (!st) st = check_scalar(ctx, 6, "y_scale", f32_types);
+    if (!st) st = check_scalar(ctx, 7, "y_zero_point", q8_types);
+    if (!st && (ctx->in[2]->dtype != ctx->in[0]->dtype || ctx->in[5]->dtype != ctx->in[3]->dtype))
+        st = MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "a zero point's dtype differs from its data's");
+    mec_fused_act act = MEC_ACT_NONE;
+    if (!st) act = mec_fused_activation(ctx, &st);
+    if (!st && act == MEC_ACT_GELU)
+        st = MEC_OP_ERR(ctx, MEC_ERR_UNSUPPORTED, "activation 'Gelu' is not an int8 activation");
+    if (st || !p || !ctx->in[1]->data || !ctx->in[2]->data || !ctx->in[4]->data || !ctx->in[5]->data ||
+        !ctx->in[6]->data || !ctx->in[7]->data)
+        return st;
+    p->a_scale = *(const float *)ctx->in[1]->data;
+    p->b_scale = *(const float *)ctx->in[4]->data;
+    p->y_scale = *(const float *)ctx->in[6]->data;
+    p->a_zp = (int32_t)mec_tensor_get_i64(ctx->in[2], 0);
+    p->b_zp = (int32_t)mec_tensor_get_i64(ctx->in[5], 0);
+    p->y_zp = (int32_t)mec_tensor_get_i64(ctx->in[7], 0);
+    p->relu = act == MEC_ACT_RELU;
+    p->lo = mec_q_min(ctx->in[7]->dtype);
+    p->hi = mec_q_max(ctx->in[7]->dtype);
+    return MEC_OK;
+}
+
+static mec_status qadd_infer(mec_op_ctx *ctx) {
+    mec_status st = mec_qadd_check(ctx, NULL);
+    if (st) return st;
+    const mec_tensor *a = ctx->in[0], *b = ctx->in[3];
+    int nd;
+    int64_t shape[MEC_MAX_DIMS];
+    if ((st = mec_op_broadcast(ctx, a->ndim, a->shape, b->ndim, b->shape, &nd, shape))) return st;
+    return mec_op_set_output(ctx, 0, ctx->in[7]->dtype, nd, shape);
+}
+
+static inline int32_t load_q8(const void *p, mec_dtype t, int64_t i) {
+    return t == MEC_U8 ? ((const uint8_t *)p)[i] : ((const int8_t *)p)[i];
+}
+
+// y = Q(Relu?(DQ(a) + DQ(b))), a and b broadcast to y: any rank
+static mec_status qadd_exec(mec_op_ctx *ctx) {
+    mec_qadd_params p;
+    mec_status st = mec_qadd_check(ctx, &p);
+    if (st) return st;
+    const mec_tensor *a = ctx->in[0], *b = ctx->in[3];
+    mec_tensor *y = ctx->out[0];
+    int nd = y->ndim;
+    int64_t as[MEC_MAX_DIMS], bs[MEC_MAX_DIMS], idx[MEC_MAX_DIMS] = {0};
+    mec_op_broadcast_strides(a, nd, y->shape, as);
+    mec_op_broadcast_strides(b, nd, y->shape, bs);
+    int64_t n = mec_tensor_numel(y);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t ao = 0, bo = 0;
+        for (int d = 0; d < nd; d++) {
+            ao += idx[d] * as[d];
+            bo += idx[d] * bs[d];
+        }
+        float v = mec_qadd_one(&p, load_q8(a->data, a->dtype, ao), load_q8(b->data, b->dtype, bo));
+        int32_t q = mec_q_clamp(mec_q_round(v / p.y_scale) + (float)p.y_zp, p.lo, p.hi);
+        if (y->dtype == MEC_U8) ((uint8_t *)y->data)[i] = (uint8_t)q;
+        else ((int8_t *)y->data)[i] = (int8_t)q;
+        for (int d = nd - 1; d >= 0; d--) {
+            if (++idx[d] < y->shape[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return MEC_OK;
+}
+
+static int64_t qadd_flops(const mec_op_ctx *ctx) { return ctx->out[0] ? mec_tensor_numel(ctx->out[0]) : 0; }
+
+const mec_kernel mec_kernels_qdq_fused[] = {
+    {"QConv", "mec", 1, 1, "ref", 0, 0, mec_qconv_ref_infer, qconv_exec, qconv_prepare, qconv_release,
+     mec_qconv_flops},
+    {"QAdd", "mec", 1, 1, "ref", 0, 0, qadd_infer, qadd_exec, NULL, NULL, qadd_flops},
+    {0},
+};
