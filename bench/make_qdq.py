@@ -28,7 +28,7 @@ import sys
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, TensorProto
+from onnx import helper, numpy_helper
 
 
 def attrs(node):

@@ -6,7 +6,7 @@
 # Knobs: MEC_BENCH_ROUNDS (default 3), MEC_BENCH_RUNS (5), MEC_BENCH_WARMUP (1),
 # MEC_BENCH_THREADS ("1 2"), BUILD (build).
 set -u -o pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 [[ $# -ge 1 ]] || { echo "usage: bash bench/omp_wait.sh MODEL.onnx [bench options]" >&2; exit 2; }
 MEC=${BUILD:-build}/mecbench
 ROUNDS=${MEC_BENCH_ROUNDS:-3}
@@ -25,6 +25,7 @@ for t in $THREADS; do
         done
     done
 done
+# shellcheck disable=SC2086 # THREADS is a list
 /usr/bin/python3 - "$tmp" "$1" $THREADS <<'PY'
 import glob, json, os, statistics, sys
 d, model, threads = sys.argv[1], sys.argv[2], [int(t) for t in sys.argv[3:]]

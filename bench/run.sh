@@ -13,9 +13,10 @@
 #   MEC_BENCH_THREADS  thread counts (default "1 2")
 #   MEC_BENCH_CACHE    model cache root (default bench/models)
 #   MEC_BENCH_TIMEOUT  seconds per process (default 1800)
+#   MEC_BENCH_OUT      results directory (default bench/results)
 #   BUILD              build directory with mecbench (default build)
 set -u -o pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 BUILD=${BUILD:-build}
 MEC=$ROOT/$BUILD/mecbench
@@ -28,7 +29,7 @@ WARMUP=${MEC_BENCH_WARMUP:-2}
 THREADS=${MEC_BENCH_THREADS:-1 2}
 CACHE_ROOT=${MEC_BENCH_CACHE:-$ROOT/bench/models}
 TIMEOUT=${MEC_BENCH_TIMEOUT:-1800}
-OUT=$ROOT/bench/results
+OUT=${MEC_BENCH_OUT:-$ROOT/bench/results}
 RAW=$OUT/raw
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -53,11 +54,13 @@ done
 model_of() { case $1 in fcn224 | fcn512) echo fcn ;; resnet_int8) echo resnet ;; *) echo "$1" ;; esac; }
 NEED=$(for c in "${SEL[@]}"; do model_of "$c"; done | sort -u | paste -sd, -)
 
-# ---- Models: exported once into a cache keyed by the exporters and torch.
+# ---- Models: exported once into a cache keyed by the exporters and torch;
+# the QDQ model's name carries a hash of make_qdq.py.
 TORCH_VERSION=$($PY -c 'import torch; print(torch.__version__)' 2>/dev/null) || die "$PY cannot import torch"
-KEY=$( (cat bench/export_bench_models.py tests/interop/export_models.py bench/make_qdq.py; echo "$TORCH_VERSION") |
+KEY=$( (cat bench/export_bench_models.py tests/interop/export_models.py; echo "$TORCH_VERSION") |
     sha256sum | cut -c1-16)
 MODELS=$CACHE_ROOT/$KEY
+QDQ_FILE=resnet_qdq-$(sha256sum bench/make_qdq.py | cut -c1-8).onnx
 mkdir -p "$MODELS" || die "cannot create $MODELS"
 missing=()
 IFS=, read -r -a need_list <<<"$NEED"
@@ -75,9 +78,9 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         echo "${missing[*]}"
     )" || die "export failed"
 fi
-if [[ " ${SEL[*]} " == *" resnet_int8 "* && ! -s $MODELS/resnet_qdq.onnx ]]; then
-    echo "== building the QDQ int8 ResNet-50"
-    $PY bench/make_qdq.py "$MODELS/resnet.onnx" "$MODELS/resnet_qdq.onnx" || die "make_qdq.py failed"
+if [[ " ${SEL[*]} " == *" resnet_int8 "* && ! -s $MODELS/$QDQ_FILE ]]; then
+    echo "== building the QDQ int8 ResNet-50 ($QDQ_FILE)"
+    $PY bench/make_qdq.py "$MODELS/resnet.onnx" "$MODELS/$QDQ_FILE" || die "make_qdq.py failed"
 fi
 
 # ---- The peer: onnxruntime-node under bench/node_modules (never installed here).
@@ -102,11 +105,11 @@ rm -rf "$RAW"
 mkdir -p "$RAW"
 case_args() { # case -> "model.onnx" and "--input NAME=FILE" arguments
     local row
-    row=$(awk -F'\t' -v c="$(sed 's/_int8$//' <<<"$1")" '$1 == c' "$MODELS/cases.tsv")
+    row=$(awk -F'\t' -v c="${1%_int8}" '$1 == c' "$MODELS/cases.tsv")
     [[ -n $row ]] || return 1
     local file inputs
     file=$(cut -f2 <<<"$row")
-    [[ $1 == resnet_int8 ]] && file=resnet_qdq.onnx
+    [[ $1 == resnet_int8 ]] && file=$QDQ_FILE
     inputs=$(cut -f3 <<<"$row")
     echo "$MODELS/$file"
     IFS=, read -r -a ins <<<"$inputs"

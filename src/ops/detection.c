@@ -4,6 +4,7 @@
  * (NonMaxSuppression, Unique) run their selection once in infer to size the
  * output and again in exec into planned scratch. */
 #include "op_util.h"
+#include "sgemm.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -1036,6 +1037,99 @@ static mec_status ein_infer(mec_op_ctx *ctx) {
     return mec_op_set_output(ctx, 0, ctx->in[0]->dtype, p.n_out, shape);
 }
 
+/* Per operand, its element stride for each label (0 where broadcast or
+ * absent; a label repeated in one operand sums its strides: the diagonal). */
+static void ein_strides(const mec_op_ctx *ctx, const ein_plan *p, int64_t (*lstride)[EIN_LABELS]) {
+    for (int i = 0; i < p->n_ops; i++) {
+        const mec_tensor *x = ctx->in[i];
+        memset(lstride[i], 0, sizeof lstride[i]);
+        int64_t s = 1;
+        for (int d = x->ndim - 1; d >= 0; d--) {
+            int l = p->op_lab[i][d];
+            if (l < 52 || x->shape[d] != 1) lstride[i][l] += s;
+            s *= x->shape[d];
+        }
+    }
+}
+
+/* Two float32 operands run as a batched GEMM: every output label in both
+ * operands is a batch label, in A only an M label, in B only an N label;
+ * every other label is contracted (K; stride 0 in an operand without it,
+ * which sums that operand's label out). A and B are packed to (batch, M, K)
+ * and (batch, K, N) in scratch, the product lands in scratch and is
+ * scattered to the output's label order. */
+typedef struct ein_mm {
+    int nl[4];             /* labels per class: batch, M, N, K */
+    int lab[4][EIN_LABELS];
+    int64_t n[4];          /* class sizes: batch, M, N, K */
+} ein_mm;
+
+static bool ein_mm_plan(const mec_op_ctx *ctx, const ein_plan *p, ein_mm *mm) {
+    if (p->n_ops != 2 || ctx->in[0]->dtype != MEC_F32) return false;
+    bool in_a[EIN_LABELS] = {false}, in_b[EIN_LABELS] = {false}, in_o[EIN_LABELS] = {false};
+    for (int d = 0; d < p->op_nl[0]; d++) in_a[p->op_lab[0][d]] = true;
+    for (int d = 0; d < p->op_nl[1]; d++) in_b[p->op_lab[1][d]] = true;
+    for (int k = 0; k < p->n_out; k++) in_o[p->out_lab[k]] = true;
+    for (int c = 0; c < 4; c++) mm->nl[c] = 0, mm->n[c] = 1;
+    for (int l = 0; l < EIN_LABELS; l++) {
+        if (p->size[l] < 0) continue;
+        int c = !in_o[l] ? 3 : in_a[l] && !in_b[l] ? 1 : in_b[l] && !in_a[l] ? 2 : 0;
+        mm->lab[c][mm->nl[c]++] = l;
+        mm->n[c] *= p->size[l];
+    }
+    return true;
+}
+
+static size_t ein_mm_floats(const ein_mm *mm) {
+    int64_t B = mm->n[0], M = mm->n[1], N = mm->n[2], K = mm->n[3];
+    return (size_t)(B * M * K + B * K * N + B * M * N);
+}
+
+/* Offset of linear index `idx` over the labels of classes c0, c1, c2 (row
+ * major, c0 outermost) under the strides st. */
+static int64_t ein_offset(const ein_mm *mm, const ein_plan *p, const int *cls, int ncls, int64_t idx,
+                          const int64_t *st) {
+    int64_t off = 0;
+    for (int ci = ncls - 1; ci >= 0; ci--) {
+        int c = cls[ci];
+        for (int k = mm->nl[c] - 1; k >= 0; k--) {
+            int l = mm->lab[c][k];
+            off += (idx % p->size[l]) * st[l];
+            idx /= p->size[l];
+        }
+    }
+    return off;
+}
+
+static void ein_mm_run(const mec_op_ctx *ctx, const ein_plan *p, const ein_mm *mm, int64_t (*lstride)[EIN_LABELS],
+                       float *scratch) {
+    int64_t B = mm->n[0], M = mm->n[1], N = mm->n[2], K = mm->n[3];
+    float *a = scratch, *b = a + B * M * K, *c = b + B * K * N;
+    const float *xa = ctx->in[0]->data, *xb = ctx->in[1]->data;
+    float *y = ctx->out[0]->data;
+    static const int a_cls[3] = {0, 1, 3}, b_cls[3] = {0, 3, 2}, c_cls[3] = {0, 1, 2};
+    for (int64_t i = 0; i < B * M * K; i++) a[i] = xa[ein_offset(mm, p, a_cls, 3, i, lstride[0])];
+    for (int64_t i = 0; i < B * K * N; i++) b[i] = xb[ein_offset(mm, p, b_cls, 3, i, lstride[1])];
+    for (int64_t bi = 0; bi < B; bi++)
+        mec_sgemm(false, false, M, N, K, 1.0f, a + bi * M * K, K, b + bi * K * N, N, 0.0f, c + bi * M * N, N);
+    int64_t ostride[EIN_LABELS] = {0}, s = 1;
+    for (int k = p->n_out - 1; k >= 0; k--) {
+        ostride[p->out_lab[k]] = s;
+        s *= p->size[p->out_lab[k]];
+    }
+    for (int64_t i = 0; i < B * M * N; i++) y[ein_offset(mm, p, c_cls, 3, i, ostride)] = c[i];
+}
+
+static mec_status ein_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    ein_plan p;
+    ein_mm mm;
+    *state = NULL;
+    mec_status st = ein_parse(ctx, &p);
+    if (st) return st;
+    if (!ein_mm_plan(ctx, &p, &mm)) return MEC_OK;
+    return scratch_for(ctx, (int64_t)ein_mm_floats(&mm), sizeof(float), scratch_bytes);
+}
+
 // y[out labels] = sum over the other labels of prod_i x_i[labels of i]
 static mec_status ein_exec(mec_op_ctx *ctx) {
     ein_plan p;
@@ -1044,17 +1138,12 @@ static mec_status ein_exec(mec_op_ctx *ctx) {
     mec_tensor *y = ctx->out[0];
     mec_dtype dt = y->dtype;
     bool fl = is_float(dt);
-    /* per operand, its element stride for each label (0 where broadcast or absent) */
     int64_t lstride[EIN_MAX_OPS][EIN_LABELS];
-    for (int i = 0; i < p.n_ops; i++) {
-        const mec_tensor *x = ctx->in[i];
-        memset(lstride[i], 0, sizeof lstride[i]);
-        int64_t s = 1;
-        for (int d = x->ndim - 1; d >= 0; d--) {
-            int l = p.op_lab[i][d];
-            if (l < 52 || x->shape[d] != 1) lstride[i][l] += s; /* repeated label: diagonal */
-            s *= x->shape[d];
-        }
+    ein_strides(ctx, &p, lstride);
+    ein_mm mm;
+    if (ein_mm_plan(ctx, &p, &mm) && ctx->scratch && ctx->scratch_bytes >= ein_mm_floats(&mm) * sizeof(float)) {
+        ein_mm_run(ctx, &p, &mm, lstride, ctx->scratch);
+        return MEC_OK;
     }
     int64_t n_out = mec_tensor_numel(y), n_sum = 1;
     for (int k = 0; k < p.n_sum; k++) n_sum *= p.size[p.sum_lab[k]];
@@ -1115,6 +1204,6 @@ const mec_kernel mec_kernels_detection[] = {
     K("Unique", 11, 17, 1u << 0, uniq_infer, uniq_exec, uniq_prepare),
     K("ReverseSequence", 10, 17, 0, revseq_infer, revseq_exec, NULL),
     K("Det", 11, 17, 0, det_infer, det_exec, det_prepare),
-    K("Einsum", 12, 17, 0, ein_infer, ein_exec, NULL),
+    K("Einsum", 12, 17, 0, ein_infer, ein_exec, ein_prepare),
     {0},
 };

@@ -161,7 +161,7 @@ static mec_status rnn_geometry(const mec_op_ctx *ctx, rnn_geo *g) {
                           layout, ctx->opset);
     g->batch_first = layout == 1;
 
-    const mec_tensor *x = ctx->in[0], *w = ctx->in[1], *r = ctx->in[2];
+    const mec_tensor *x = ctx->in[0], *r = ctx->in[2];
     if (x->ndim != 3)
         return MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "input X has %d dims, expected 3", x->ndim);
     g->S = g->batch_first ? x->shape[1] : x->shape[0];
@@ -176,7 +176,6 @@ static mec_status rnn_geometry(const mec_op_ctx *ctx, rnn_geo *g) {
                           hs, g->H);
     int64_t GH = g->G * g->H;
     int64_t ws[3] = {g->nd, GH, g->I}, rs[3] = {g->nd, GH, g->H};
-    (void)w;
     if ((st = check_shape(ctx, 1, "W", 3, ws)) || (st = check_shape(ctx, 2, "R", 3, rs))) return st;
     if (opt_in(ctx, 3)) {
         int64_t bs[2] = {g->nd, 2 * GH};

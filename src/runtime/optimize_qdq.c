@@ -1,11 +1,487 @@
-/* QDQ pass: int8 patterns (DequantizeLinear → Conv/MatMul/Gemm →
+/* QDQ pass: int8 patterns (DequantizeLinear → Conv/MatMul/Add →
  * QuantizeLinear) become real int8 ops, so a quantized model never runs as
- * dequantize → f32 → quantize. */
+ * dequantize → f32 → quantize. Modelled on ONNX Runtime's QDQ selectors and
+ * QDQ propagation; see docs/int8.md. In order:
+ *   1. DQ → MaxPool | Reshape | Flatten  ⇒  op on the int8 tensor → DQ
+ *      (exact: these ops only move or pick values, and DQ is monotone);
+ *   2. Q(DQ(q)) with the same scale and zero point  ⇒  q (exact);
+ *   3. Conv(DQ(x), DQ(w const), [DQ(b int32) | b f32]) → [Relu] → Q
+ *      ⇒  QLinearConv, or mec.QConv activation="Relu" (Relu = clamp at y_zp);
+ *   4. Add(DQ(a), DQ(b)) → [Relu] → Q  ⇒  mec.QAdd (bit-exact);
+ *   5. MatMul(DQ(a), DQ(b)) → Q  ⇒  QLinearMatMul (Gemm without C, alpha 1,
+ *      no transposes too).
+ * Every scale and zero point must be a constant; a weight scale may be per
+ * output channel (axis 0). Anything else is left alone and still runs
+ * correctly through the reference Q/DQ kernels. The only change in value is
+ * the requantization of a Conv/MatMul accumulator in float (and a float bias
+ * rounded to int32 at scale x_scale * w_scale): ±1 in the int8 output.
+ * Activations need explicit zero points (their dtype is not known here). */
 #include "optimize.h"
 
-mec_status mec_optimize_qdq(mec_graph *g, char *removed, int *count) {
-    (void)g;
-    (void)removed;
-    *count = 0;
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct qdq_uses {
+    int *count;    /* per value: consumers among the live nodes; +10^6 for a graph output */
+    int *consumer; /* per value: the last live consumer seen */
+} qdq_uses;
+
+static mec_status uses_compute(const mec_graph *g, const char *removed, qdq_uses *u) {
+    mec_free(u->count);
+    mec_free(u->consumer);
+    u->count = mec_calloc((size_t)g->n_values + 1, sizeof(int));
+    u->consumer = mec_calloc((size_t)g->n_values + 1, sizeof(int));
+    if (!u->count || !u->consumer) return MEC_ERR_NOMEM;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (removed[i]) continue;
+        for (int k = 0; k < g->nodes[i].n_in; k++) {
+            int v = g->nodes[i].in[k];
+            if (v < 0) continue;
+            u->count[v]++;
+            u->consumer[v] = i;
+        }
+    }
+    for (int o = 0; o < g->n_outputs; o++) u->count[g->outputs[o]] += 1000000;
     return MEC_OK;
+}
+
+static void uses_free(qdq_uses *u) {
+    mec_free(u->count);
+    mec_free(u->consumer);
+    u->count = u->consumer = NULL;
+}
+
+static bool is_op(const mec_node *n, const char *op) {
+    return !strcmp(n->op_type, op) && (!n->domain[0] || !strcmp(n->domain, "ai.onnx"));
+}
+
+static int sole_consumer(const qdq_uses *u, const char *removed, int v) {
+    if (v < 0 || u->count[v] != 1 || removed[u->consumer[v]]) return -1;
+    return u->consumer[v];
+}
+
+static const mec_tensor *const_of(const mec_graph *g, int v) {
+    if (v < 0) return NULL;
+    const mec_tensor *t = g->values[v].init;
+    return t && t->data && mec_tensor_is_contiguous(t) ? t : NULL;
+}
+
+static bool is_q8(mec_dtype t) { return t == MEC_U8 || t == MEC_I8; }
+
+/* A DequantizeLinear or QuantizeLinear node's parameters, all constant. */
+typedef struct qparam {
+    int node;
+    int data, scale, zp;      /* value ids (zp -1 when omitted) */
+    const mec_tensor *s, *z;  /* z NULL when omitted (uint8 0) */
+    mec_dtype qtype;          /* the quantized side's dtype */
+    int64_t n;                /* scale values: 1 per tensor, else per axis */
+    int axis;                 /* as written (default 1) */
+} qparam;
+
+static bool qparam_read(const mec_graph *g, int node, qparam *q) {
+    const mec_node *n = &g->nodes[node];
+    if (n->n_in < 2 || n->n_out < 1 || n->in[0] < 0 || n->out[0] < 0) return false;
+    memset(q, 0, sizeof *q);
+    q->node = node;
+    q->data = n->in[0];
+    q->scale = n->in[1];
+    q->zp = n->n_in > 2 ? n->in[2] : -1;
+    q->s = const_of(g, q->scale);
+    q->z = const_of(g, q->zp);
+    if (!q->s || q->s->dtype != MEC_F32 || (q->zp >= 0 && !q->z)) return false;
+    q->n = mec_tensor_numel(q->s);
+    if (q->n < 1 || (q->z && mec_tensor_numel(q->z) != q->n)) return false;
+    q->qtype = q->z ? q->z->dtype : MEC_U8; /* int32 for a bias: callers check */
+    q->axis = (int)mec_node_int(n, "axis", 1);
+    for (int64_t i = 0; i < q->n; i++) {
+        float s = ((const float *)q->s->data)[i];
+        if (!(s > 0) || !isfinite(s)) return false;
+    }
+    return true;
+}
+
+static float qp_scale(const qparam *q, int64_t i) { return ((const float *)q->s->data)[q->n > 1 ? i : 0]; }
+static int32_t qp_zp(const qparam *q, int64_t i) {
+    return q->z ? (int32_t)mec_tensor_get_i64(q->z, q->n > 1 ? i : 0) : 0;
+}
+
+/* The DequantizeLinear producing v with per-tensor constant parameters. */
+static bool dq_of(const mec_graph *g, const char *removed, int v, qparam *q) {
+    int p = v >= 0 ? g->values[v].producer : -1;
+    if (p < 0 || removed[p] || !is_op(&g->nodes[p], "DequantizeLinear")) return false;
+    return qparam_read(g, p, q);
+}
+
+static bool same_params(const qparam *a, const qparam *b) {
+    if (a->n != 1 || b->n != 1 || a->qtype != b->qtype) return false;
+    return qp_scale(a, 0) == qp_scale(b, 0) && qp_zp(a, 0) == qp_zp(b, 0);
+}
+
+static mec_status unique_name(mec_graph *g, const char *base, const char *suffix, char *out, size_t n) {
+    for (int k = 0; k < 1000; k++) {
+        if (k) snprintf(out, n, "%s%s_%d", base, suffix, k);
+        else snprintf(out, n, "%s%s", base, suffix);
+        if (mec_graph_find(g, out) < 0) return MEC_OK;
+    }
+    return mec_error(MEC_ERR_INTERNAL, "no free name for '%s%s'", base, suffix);
+}
+
+/* The zero point value of q, or a new zero initializer of its type. */
+static mec_status zp_value(mec_graph *g, const qparam *q, const char *base, int *id) {
+    if (q->zp >= 0) {
+        *id = q->zp;
+        return MEC_OK;
+    }
+    char name[512];
+    mec_tensor *t = NULL;
+    mec_status st = unique_name(g, base, "_zero_point", name, sizeof name);
+    if (!st) st = mec_tensor_create(&t, q->qtype, 0, NULL);
+    if (!st) st = mec_graph_add_initializer(g, name, t, id);
+    return st;
+}
+
+static mec_status set_op(mec_graph *g, int node, const char *op, const char *domain) {
+    mec_node *n = &g->nodes[node];
+    char *op_copy = mec_strdup(op), *dom = mec_strdup(domain);
+    if (!op_copy || !dom) {
+        mec_free(op_copy);
+        mec_free(dom);
+        return MEC_ERR_NOMEM;
+    }
+    mec_free(n->op_type);
+    mec_free(n->domain);
+    n->op_type = op_copy;
+    n->domain = dom;
+    return MEC_OK;
+}
+
+/* Node `to` produces node `from`'s first output from now on. */
+static void take_output(mec_graph *g, int to, int from) {
+    int v = g->nodes[from].out[0];
+    g->nodes[to].out[0] = v;
+    g->nodes[from].out[0] = -1;
+    if (v >= 0) g->values[v].producer = to;
+}
+
+static mec_status set_inputs(mec_graph *g, int node, int n, const int *ids) {
+    for (int i = 0; i < n; i++) {
+        mec_status st = mec_node_set_input(g, node, i, ids[i]);
+        if (st) return st;
+    }
+    g->nodes[node].n_in = n; /* drop what the float op had beyond (never more than n) */
+    return MEC_OK;
+}
+
+/* y → [Relu] → QuantizeLinear (per tensor): returns the Q node, *relu the
+ * Relu or -1. Each link has one consumer. */
+static int match_tail(const mec_graph *g, const qdq_uses *u, const char *removed, int y, int *relu, qparam *q) {
+    *relu = -1;
+    int nx = sole_consumer(u, removed, y);
+    if (nx < 0) return -1;
+    if (is_op(&g->nodes[nx], "Relu")) {
+        *relu = nx;
+        nx = sole_consumer(u, removed, g->nodes[nx].out[0]);
+        if (nx < 0) return -1;
+    }
+    if (!is_op(&g->nodes[nx], "QuantizeLinear") || g->nodes[nx].in[0] != (*relu >= 0 ? g->nodes[*relu].out[0] : y))
+        return -1;
+    if (!qparam_read(g, nx, q) || q->n != 1) return -1;
+    return nx;
+}
+
+/* ------------------------------------------- 1. DQ moved below data ops */
+
+static bool movable(const mec_graph *g, const mec_node *n) {
+    if (is_op(n, "MaxPool"))
+        return mec_graph_opset(g, "") >= 12 && (n->n_out == 1 || n->out[1] < 0) &&
+               mec_node_int(n, "storage_order", 0) == 0;
+    return is_op(n, "Reshape") || is_op(n, "Flatten") || is_op(n, "Squeeze") || is_op(n, "Unsqueeze");
+}
+
+static mec_status propagate_dq(mec_graph *g, char *removed, int *count) {
+    qdq_uses u = {0};
+    mec_status st = MEC_OK;
+    for (int sweep = 0; sweep < 16 && !st; sweep++) {
+        int moved = 0;
+        if ((st = uses_compute(g, removed, &u))) break;
+        for (int p = 0; p < g->n_nodes && !st; p++) {
+            mec_node *op = &g->nodes[p];
+            if (removed[p] || !movable(g, op) || op->n_in < 1 || op->n_out < 1 || op->out[0] < 0) continue;
+            qparam dq;
+            int v = op->in[0];
+            if (!dq_of(g, removed, v, &dq) || dq.n != 1 || !is_q8(dq.qtype) || u.count[v] != 1) continue;
+            if (g->values[op->out[0]].is_output) continue;
+            char name[512];
+            int nv;
+            if ((st = unique_name(g, g->values[op->out[0]].name, "_q", name, sizeof name))) break;
+            if ((st = mec_graph_value(g, name, &nv))) break;
+            op = &g->nodes[p];
+            mec_node *dn = &g->nodes[dq.node];
+            int vout = op->out[0];
+            op->in[0] = dq.data;
+            op->out[0] = nv;
+            g->values[nv].producer = p;
+            dn->in[0] = nv;
+            dn->out[0] = vout;
+            g->values[vout].producer = dq.node;
+            g->values[v].producer = -1;
+            moved++;
+            (*count)++;
+            if ((st = uses_compute(g, removed, &u))) break;
+        }
+        if (!moved) break;
+    }
+    uses_free(&u);
+    return st;
+}
+
+/* ------------------------------------------ 2. Q(DQ(q)) with equal params */
+
+static mec_status drop_requant(mec_graph *g, char *removed, int *count) {
+    qdq_uses u = {0};
+    mec_status st = uses_compute(g, removed, &u);
+    for (int i = 0; i < g->n_nodes && !st; i++) {
+        mec_node *qn = &g->nodes[i];
+        if (removed[i] || !is_op(qn, "QuantizeLinear")) continue;
+        qparam q, dq;
+        if (!qparam_read(g, i, &q) || !is_q8(q.qtype) || !dq_of(g, removed, qn->in[0], &dq) ||
+            !same_params(&q, &dq))
+            continue;
+        int from = qn->out[0], to = dq.data;
+        if (from < 0 || g->values[from].is_output || g->values[to].init) continue;
+        for (int c = 0; c < g->n_nodes; c++) {
+            if (removed[c]) continue;
+            for (int k = 0; k < g->nodes[c].n_in; k++)
+                if (g->nodes[c].in[k] == from) g->nodes[c].in[k] = to;
+        }
+        removed[i] = 1;
+        (*count)++;
+    }
+    uses_free(&u);
+    return st;
+}
+
+/* -------------------------------------------------------------- 3. Conv */
+
+/* The int32 bias at scale x_scale * w_scale[m]: a DequantizeLinear'd int32
+ * whose scale is exactly that product is taken as it is; anything else (a
+ * float bias) is rounded to it. */
+static mec_status conv_bias(mec_graph *g, const char *removed, int b, const qparam *x, const qparam *w,
+                            int64_t M, const char *base, int *id) {
+    const mec_tensor *bf = const_of(g, b);
+    qparam bq;
+    bool from_dq = false;
+    if (!bf) {
+        if (!dq_of(g, removed, b, &bq)) return MEC_ERR_NOT_FOUND;
+        const mec_tensor *bt = const_of(g, bq.data);
+        /* qparam_read wants an int8 zero point; a bias has an int32 one */
+        if (!bt || bt->dtype != MEC_I32 || mec_tensor_numel(bt) != M) return MEC_ERR_NOT_FOUND;
+        from_dq = true;
+        bf = bt;
+    } else if (bf->dtype != MEC_F32 || mec_tensor_numel(bf) != M) {
+        return MEC_ERR_NOT_FOUND;
+    }
+    mec_tensor *t = NULL;
+    int64_t shape[1] = {M};
+    mec_status st = mec_tensor_create(&t, MEC_I32, 1, shape);
+    if (st) return st;
+    int32_t *out = t->data;
+    for (int64_t m = 0; m < M; m++) {
+        float s = qp_scale(x, 0) * qp_scale(w, m);
+        double v;
+        if (from_dq) {
+            float bs = qp_scale(&bq, m);
+            int32_t raw = ((const int32_t *)bf->data)[m], zp = qp_zp(&bq, m);
+            if (bs == s && zp == 0) {
+                out[m] = raw;
+                continue;
+            }
+            v = (double)((float)((int64_t)raw - zp) * bs);
+        } else {
+            v = ((const float *)bf->data)[m];
+        }
+        double r = rint(v / s);
+        out[m] = r > 2147483647.0 ? 2147483647 : r < -2147483648.0 ? INT32_MIN : (int32_t)r;
+    }
+    char name[512];
+    if ((st = unique_name(g, base, "_bias_i32", name, sizeof name))) {
+        mec_tensor_destroy(t);
+        return st;
+    }
+    return mec_graph_add_initializer(g, name, t, id);
+}
+
+/* Like qparam_read for a bias DequantizeLinear, whose zero point is int32. */
+static bool bias_dq_ok(const mec_graph *g, const char *removed, int b) {
+    int p = b >= 0 ? g->values[b].producer : -1;
+    if (p < 0 || removed[p] || !is_op(&g->nodes[p], "DequantizeLinear")) return false;
+    return true;
+}
+
+static mec_status fuse_qconv(mec_graph *g, char *removed, int *count) {
+    qdq_uses u = {0};
+    mec_status st = uses_compute(g, removed, &u);
+    for (int c = 0; c < g->n_nodes && !st; c++) {
+        mec_node *conv = &g->nodes[c];
+        if (removed[c] || !is_op(conv, "Conv") || conv->n_in < 2 || conv->n_out != 1) continue;
+        qparam x, w, y;
+        if (!dq_of(g, removed, conv->in[0], &x) || x.n != 1 || !is_q8(x.qtype) || x.zp < 0) continue;
+        int wp = g->values[conv->in[1]].producer;
+        if (wp < 0 || removed[wp] || !is_op(&g->nodes[wp], "DequantizeLinear") || !qparam_read(g, wp, &w))
+            continue;
+        const mec_tensor *wt = const_of(g, w.data);
+        if (!wt || wt->ndim < 3 || !is_q8(wt->dtype) || (w.z && wt->dtype != w.qtype)) continue;
+        w.qtype = wt->dtype;
+        int64_t M = wt->shape[0];
+        if (w.n != 1 && !(w.n == M && (w.axis == 0 || w.axis == -wt->ndim))) continue;
+        int relu, qn = match_tail(g, &u, removed, conv->out[0], &relu, &y);
+        if (qn < 0 || !is_q8(y.qtype)) continue;
+        int b = conv->n_in > 2 ? conv->in[2] : -1;
+        if (b >= 0 && !const_of(g, b) && !bias_dq_ok(g, removed, b)) continue;
+        const char *base = conv->name[0] ? conv->name : g->values[conv->out[0]].name;
+        char basebuf[480];
+        snprintf(basebuf, sizeof basebuf, "%s", base);
+        int ids[9], bid = -1;
+        if (b >= 0) {
+            st = conv_bias(g, removed, b, &x, &w, M, basebuf, &bid);
+            if (st == MEC_ERR_NOT_FOUND) {
+                st = MEC_OK;
+                continue;
+            }
+            if (st) break;
+        }
+        ids[0] = x.data;
+        ids[1] = x.scale;
+        ids[3] = w.data;
+        ids[4] = w.scale;
+        ids[6] = y.scale;
+        if ((st = zp_value(g, &x, basebuf, &ids[2])) || (st = zp_value(g, &w, basebuf, &ids[5])) ||
+            (st = zp_value(g, &y, basebuf, &ids[7])))
+            break;
+        ids[8] = bid;
+        if (relu >= 0) {
+            if ((st = set_op(g, c, "QConv", "mec")) || (st = mec_node_set_string(g, c, "activation", "Relu")))
+                break;
+        } else if ((st = set_op(g, c, "QLinearConv", ""))) {
+            break;
+        }
+        if ((st = set_inputs(g, c, b >= 0 ? 9 : 8, ids))) break;
+        take_output(g, c, qn);
+        removed[qn] = 1;
+        if (relu >= 0) removed[relu] = 1;
+        (*count)++;
+        if ((st = uses_compute(g, removed, &u))) break;
+    }
+    uses_free(&u);
+    return st;
+}
+
+/* --------------------------------------------------------------- 4. Add */
+
+static mec_status fuse_qadd(mec_graph *g, char *removed, int *count) {
+    qdq_uses u = {0};
+    mec_status st = uses_compute(g, removed, &u);
+    for (int i = 0; i < g->n_nodes && !st; i++) {
+        mec_node *add = &g->nodes[i];
+        if (removed[i] || !is_op(add, "Add") || add->n_in != 2 || add->n_out != 1) continue;
+        qparam a, b, y;
+        if (!dq_of(g, removed, add->in[0], &a) || a.n != 1 || !dq_of(g, removed, add->in[1], &b) || b.n != 1 ||
+            !is_q8(a.qtype) || !is_q8(b.qtype) || a.zp < 0 || b.zp < 0)
+            continue;
+        int relu, qn = match_tail(g, &u, removed, add->out[0], &relu, &y);
+        if (qn < 0 || !is_q8(y.qtype)) continue;
+        const char *base = add->name[0] ? add->name : g->values[add->out[0]].name;
+        char basebuf[480];
+        snprintf(basebuf, sizeof basebuf, "%s", base);
+        int ids[8];
+        ids[0] = a.data;
+        ids[1] = a.scale;
+        ids[3] = b.data;
+        ids[4] = b.scale;
+        ids[6] = y.scale;
+        if ((st = zp_value(g, &a, basebuf, &ids[2])) || (st = zp_value(g, &b, basebuf, &ids[5])) ||
+            (st = zp_value(g, &y, basebuf, &ids[7])))
+            break;
+        if ((st = set_op(g, i, "QAdd", "mec")) ||
+            (st = mec_node_set_string(g, i, "activation", relu >= 0 ? "Relu" : "")))
+            break;
+        if ((st = set_inputs(g, i, 8, ids))) break;
+        take_output(g, i, qn);
+        removed[qn] = 1;
+        if (relu >= 0) removed[relu] = 1;
+        (*count)++;
+        if ((st = uses_compute(g, removed, &u))) break;
+    }
+    uses_free(&u);
+    return st;
+}
+
+/* ------------------------------------------------------------ 5. MatMul */
+
+static bool plain_gemm(const mec_node *n) {
+    return is_op(n, "Gemm") && (n->n_in == 2 || (n->n_in == 3 && n->in[2] < 0)) &&
+           mec_node_int(n, "transA", 0) == 0 && mec_node_int(n, "transB", 0) == 0 &&
+           mec_node_float(n, "alpha", 1.0f) == 1.0f;
+}
+
+static mec_status fuse_qmatmul(mec_graph *g, char *removed, int *count) {
+    qdq_uses u = {0};
+    mec_status st = uses_compute(g, removed, &u);
+    for (int i = 0; i < g->n_nodes && !st; i++) {
+        mec_node *mm = &g->nodes[i];
+        if (removed[i] || !(is_op(mm, "MatMul") || plain_gemm(mm)) || mm->n_in < 2 || mm->n_out != 1) continue;
+        qparam a, b, y;
+        if (!dq_of(g, removed, mm->in[0], &a) || a.n != 1 || !is_q8(a.qtype) || a.zp < 0) continue;
+        int bp = g->values[mm->in[1]].producer;
+        if (bp < 0 || removed[bp] || !is_op(&g->nodes[bp], "DequantizeLinear") || !qparam_read(g, bp, &b) ||
+            !is_q8(b.qtype) || b.zp < 0)
+            continue;
+        if (b.n != 1) {
+            /* per column: b is (K, N) with a scale per N (axis 1 or -1) */
+            int bnd = g->values[b.data].init ? g->values[b.data].init->ndim : g->values[b.data].ndim;
+            if (bnd != 2 || (b.axis != 1 && b.axis != -1)) continue;
+        }
+        int relu, qn = match_tail(g, &u, removed, mm->out[0], &relu, &y);
+        if (qn < 0 || relu >= 0 || !is_q8(y.qtype)) continue;
+        const char *base = mm->name[0] ? mm->name : g->values[mm->out[0]].name;
+        char basebuf[480];
+        snprintf(basebuf, sizeof basebuf, "%s", base);
+        int ids[8];
+        ids[0] = a.data;
+        ids[1] = a.scale;
+        ids[3] = b.data;
+        ids[4] = b.scale;
+        ids[6] = y.scale;
+        if ((st = zp_value(g, &a, basebuf, &ids[2])) || (st = zp_value(g, &b, basebuf, &ids[5])) ||
+            (st = zp_value(g, &y, basebuf, &ids[7])))
+            break;
+        mm = &g->nodes[i];
+        /* Gemm's attributes mean nothing to QLinearMatMul: they are all defaults here */
+        for (int k = 0; k < mm->n_attr; k++) mec_attr_release(&mm->attrs[k]);
+        mec_free(mm->attrs);
+        mm->attrs = NULL;
+        mm->n_attr = 0;
+        if ((st = set_op(g, i, "QLinearMatMul", ""))) break;
+        if ((st = set_inputs(g, i, 8, ids))) break;
+        take_output(g, i, qn);
+        removed[qn] = 1;
+        (*count)++;
+        if ((st = uses_compute(g, removed, &u))) break;
+    }
+    uses_free(&u);
+    return st;
+}
+
+/* ------------------------------------------------------------- driver */
+
+mec_status mec_optimize_qdq(mec_graph *g, char *removed, int *count) {
+    *count = 0;
+    if (mec_graph_opset(g, "") < 10) return MEC_OK; /* no QLinear* ops before opset 10 */
+    mec_status st = propagate_dq(g, removed, count);
+    if (!st) st = drop_requant(g, removed, count);
+    if (!st) st = fuse_qconv(g, removed, count);
+    if (!st) st = fuse_qadd(g, removed, count);
+    if (!st) st = fuse_qmatmul(g, removed, count);
+    return st;
 }

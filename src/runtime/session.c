@@ -692,7 +692,7 @@ static mec_status check_input(const mec_sess *s, int v, const mec_tensor *t) {
 }
 
 static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_tensor **in_ptr,
-                                 uint32_t const_mask);
+                                 const int *in_buf, uint32_t const_mask);
 
 /* Runs node i. Inputs with a layout permutation (e.g. NHWC strides from a
  * fast conv) are made contiguous first for kernels that need that. */
@@ -701,6 +701,7 @@ static mec_status run_node(mec_sess *s, int i, const plan *pl) {
     const mec_node *n = &g->nodes[i];
     const mec_kernel *k = s->kern[i];
     const mec_tensor *in_ptr[64];
+    int in_buf[64]; /* pool buffer behind each input (-1: constant or caller's) */
     mec_tensor tmp[8];
     int tmp_buf[8], n_tmp = 0;
     uint32_t const_mask = 0;
@@ -709,6 +710,7 @@ static mec_status run_node(mec_sess *s, int i, const plan *pl) {
     for (int j = 0; j < n->n_in; j++) {
         int v = n->in[j];
         in_ptr[j] = v >= 0 ? &s->vals[v] : NULL;
+        in_buf[j] = v >= 0 ? s->val_buf[v] : -1;
         if (v >= 0 && s->is_const[v] && j < 32) const_mask |= 1u << j;
         if (!in_ptr[j] || (k->flags & MEC_KF_STRIDED) || mec_tensor_is_contiguous(in_ptr[j])) continue;
         if (n_tmp == 8) return mec_error(MEC_ERR_UNSUPPORTED, "node '%s': too many strided inputs", n->name);
@@ -723,15 +725,18 @@ static mec_status run_node(mec_sess *s, int i, const plan *pl) {
         mec_tensor_contiguous_strides(&tmp[n_tmp]);
         mec_tensor_copy(&tmp[n_tmp], in_ptr[j]);
         tmp_buf[n_tmp] = b;
+        in_buf[j] = b;
         in_ptr[j] = &tmp[n_tmp++];
     }
-    mec_status st = run_node_inner(s, i, pl, in_ptr, const_mask);
+    /* a view (Reshape of a materialised input) takes its own reference on
+     * the temporary buffer, so dropping ours below does not free it */
+    mec_status st = run_node_inner(s, i, pl, in_ptr, in_buf, const_mask);
     for (int t = 0; t < n_tmp; t++) s->pool[tmp_buf[t]].refs--;
     return st;
 }
 
 static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_tensor **in_ptr,
-                                 uint32_t const_mask) {
+                                 const int *in_buf, uint32_t const_mask) {
     const mec_graph *g = s->g;
     const mec_node *n = &g->nodes[i];
     const mec_kernel *k = s->kern[i];
@@ -762,7 +767,7 @@ static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_t
         if (!o) continue;
         if (j == 0 && alias) {
             o->data = in_ptr[0]->data;
-            int b = s->val_buf[n->in[0]];
+            int b = in_buf[0];
             s->val_buf[n->out[0]] = b;
             if (b >= 0) s->pool[b].refs++;
             continue;

@@ -25,7 +25,7 @@ mec_status zb_begin(zb *b, const char *graph_name, uint64_t seed) {
 }
 
 static void append_list(zb *b, char **list, size_t *len, const char *value) {
-    if (b->st) return;
+    if (b->st || !b->g) return; /* count-only builds keep no lists */
     size_t add = strlen(value) + 1;
     char *grown = mec_realloc(*list, *len ? *len + 1 : 0, *len + add + 1);
     if (!grown) {
@@ -195,13 +195,13 @@ void zb_const_i64(zb *b, const char *name, int n, const int64_t *v) {
 
 const char *zb_node(zb *b, const char *op, const char *node_name, const char *out, int n_in,
                     const char *const *in) {
-    if (b->st || !b->g) return out;
+    if (b->st || !b->g) return zb_name(b, "%s", out); /* valid memory, not a graph name */
     const char *outs[1] = {out};
     b->st = mec_graph_add_node(b->g, op, "", node_name ? node_name : out, n_in, in, 1, outs,
                                &b->last_node);
     if (b->st) {
         mec_error_prefix(b->st, "zoo: node '%s' (%s): ", node_name ? node_name : out, op);
-        return out;
+        return zb_name(b, "%s", out);
     }
     /* the graph's copy of the name outlives the ring buffers */
     return b->g->values[b->g->nodes[b->last_node].out[0]].name;

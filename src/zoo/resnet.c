@@ -106,9 +106,7 @@ static feat block(zb *b, const mec_zoo_resnet_config *c, feat x, int stage, int 
     float eps = c->bn_eps;
     feat out;
     int64_t width = planes * c->width_per_group / 64;
-    int64_t expansion = c->block == MEC_ZOO_BOTTLENECK ? 4 : 1;
     int64_t out_c = c->block == MEC_ZOO_BOTTLENECK ? planes * 4 : width;
-    (void)expansion;
     if (c->block == MEC_ZOO_BOTTLENECK) {
         width *= c->groups;
         out = conv(b, x, zb_name(b, "%s.conv1", pre), width, 1, 1, 0, 1, 1, false);

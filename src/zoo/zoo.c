@@ -130,9 +130,7 @@ mec_status mec_zoo_preset_config(const char *preset, const mec_zoo_overrides *ov
     } else if (!strcmp(p->name, "resnext-small")) {
         small_trunk(r, MEC_ZOO_BOTTLENECK);
         r->groups = 8;
-        r->width_per_group = 4 * 64 / 16; /* width 4 per group at stage 0 */
-        r->base_width = 16;
-        for (int i = 0; i < 4; i++) r->layers[i] = 1;
+        r->width_per_group = 4 * 64 / 16; /* 4 channels per group at stage 0 (planes 16) */
     } else if (!strcmp(p->name, "fcn-small")) {
         small_segmenter(r, MEC_ZOO_HEAD_FCN);
     } else if (!strcmp(p->name, "duc-small")) {

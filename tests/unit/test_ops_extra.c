@@ -157,6 +157,7 @@ static void test_rnn(void) {
     len = 4;
     memcpy(in2[4]->data, &len, sizeof len);
     CHECK_OK(oh_node(&g, &node, "RNN", 14, 6, 2));
+    mec_node_set_int(g, node, "layout", 1);
     CHECK(oh_run(g, node, 14, "ref", 6, in2, 2, out) == MEC_ERR_RANGE);
     oh_free(g, 2, out);
     free_all(in, 6);
@@ -578,6 +579,36 @@ static void test_einsum(void) {
     CHECK_OK(oh_run(g, node, 12, "ref", 2, iv, 1, out));
     CHECK(out[0].dtype == MEC_I64 && mec_tensor_get_i64(&out[0], 0) == 32);
     oh_free(g, 1, out);
+
+    /* the batched-GEMM path: batch labels, a transposed output, and a
+     * label only one operand has (summed out) — against direct loops */
+    float av[24], bv[24];
+    for (int i = 0; i < 24; i++) av[i] = (float)(i % 7) - 3, bv[i] = (float)(i % 5) * 0.5f - 1;
+    mec_tensor *bm[2] = {oh_f32(3, SHAPE(2, 3, 4), av), oh_f32(3, SHAPE(2, 4, 3), bv)};
+    CHECK_OK(oh_node(&g, &node, "Einsum", 12, 2, 1));
+    mec_node_set_string(g, node, "equation", "bij,bjk->bki");
+    CHECK_OK(oh_run(g, node, 12, "ref", 2, bm, 1, out));
+    check_shape(&out[0], 3, SHAPE(2, 3, 3));
+    for (int b2 = 0; b2 < 2; b2++)
+        for (int i = 0; i < 3; i++)
+            for (int k = 0; k < 3; k++) {
+                double want = 0;
+                for (int j = 0; j < 4; j++) want += av[(b2 * 3 + i) * 4 + j] * bv[(b2 * 4 + j) * 3 + k];
+                CHECK_NEAR(mec_tensor_get_f64(&out[0], (b2 * 3 + k) * 3 + i), want, 1e-5);
+            }
+    oh_free(g, 1, out);
+    CHECK_OK(oh_node(&g, &node, "Einsum", 12, 2, 1));
+    mec_node_set_string(g, node, "equation", "bij,bkl->bl");
+    CHECK_OK(oh_run(g, node, 12, "ref", 2, bm, 1, out));
+    for (int b2 = 0; b2 < 2; b2++)
+        for (int l = 0; l < 3; l++) {
+            double sa = 0, sb = 0;
+            for (int i = 0; i < 12; i++) sa += av[b2 * 12 + i];
+            for (int k = 0; k < 4; k++) sb += bv[(b2 * 4 + k) * 3 + l];
+            CHECK_NEAR(mec_tensor_get_f64(&out[0], b2 * 3 + l), sa * sb, 1e-4);
+        }
+    oh_free(g, 1, out);
+    free_all(bm, 2);
 
     /* mismatched sizes and malformed equations are errors */
     CHECK_OK(oh_node(&g, &node, "Einsum", 12, 2, 1));

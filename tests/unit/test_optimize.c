@@ -152,7 +152,51 @@ static void test_no_fusion_when_shared(void) {
     mec_graph_destroy(g);
 }
 
+/* Conv (fast: channels-last output) → Reshape (a view, needs a contiguous
+ * copy) → Neg → Relu: the view must keep its copy alive while later nodes
+ * take buffers from the pool. */
+static void test_view_of_strided(void) {
+    mec_graph *g = NULL;
+    mec_graph_create("view", &g);
+    mec_graph_set_opset(g, "", 13);
+    int64_t xs[] = {1, 8, 6, 6}, ws[] = {8, 8, 3, 3}, ss[] = {2};
+    mec_graph_add_input(g, "x", MEC_F32, 4, xs, NULL, NULL);
+    mec_graph_add_initializer(g, "w", rand_t(4, ws, -0.3f, 0.3f), NULL);
+    mec_tensor *shape = NULL;
+    mec_tensor_create(&shape, MEC_I64, 1, ss);
+    ((int64_t *)shape->data)[0] = 1;
+    ((int64_t *)shape->data)[1] = -1;
+    mec_graph_add_initializer(g, "shape", shape, NULL);
+    const char *c[] = {"x", "w"};
+    node(g, "Conv", 2, c, "conv");
+    mec_node_set_ints(g, g->n_nodes - 1, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    const char *r[] = {"conv", "shape"};
+    node(g, "Reshape", 2, r, "flat");
+    const char *n1[] = {"flat"};
+    node(g, "Neg", 1, n1, "neg");
+    const char *n2[] = {"neg"};
+    node(g, "Relu", 1, n2, "relu");
+    const char *n3[] = {"flat", "relu"};
+    node(g, "Add", 2, n3, "y");
+    mec_graph_add_output(g, "y", NULL);
+    mec_tensor *x = rand_t(4, xs, -1, 1);
+    int n1c, n2c;
+    mec_tensor *a = run(g, false, x, &n1c, "ref");
+    mec_tensor *b = run(g, true, x, &n2c, "auto");
+    CHECK(a && b);
+    if (a && b) {
+        CHECK(mec_tensor_same_shape(a, b));
+        for (int64_t i = 0; i < mec_tensor_numel(a); i++)
+            CHECK_NEAR(((float *)b->data)[i], ((float *)a->data)[i], 1e-4);
+    }
+    mec_tensor_destroy(a);
+    mec_tensor_destroy(b);
+    mec_tensor_destroy(x);
+    mec_graph_destroy(g);
+}
+
 int main(void) {
+    RUN(test_view_of_strided);
     RUN(test_fusion_same_result);
     RUN(test_no_fusion_when_shared);
     return TEST_SUMMARY();

@@ -447,6 +447,43 @@ static void test_attention_mask(void) {
     }
 }
 
+/* Every allocation failure gives a clean error (and no graph), never a crash. */
+static void test_alloc_failure(void) {
+    mec_zoo_resnet_config rc;
+    mec_zoo_resnet_config_default(&rc);
+    rc.layers[1] = rc.layers[2] = rc.layers[3] = 0;
+    rc.layers[0] = 1;
+    rc.base_width = 4;
+    rc.height = rc.width = 16;
+    rc.num_classes = 3;
+    mec_zoo_bert_config bc;
+    mec_zoo_bert_config_default(&bc, true);
+    bc.vocab_size = 16;
+    bc.hidden = 8;
+    bc.heads = 2;
+    bc.layers = 1;
+    bc.intermediate = 16;
+    bc.max_positions = 20;
+    bc.seq_len = 8;
+    for (int which = 0; which < 2; which++) {
+        int failures = 0;
+        for (long n = 0; n < 100000; n++) {
+            mec_graph *g = NULL;
+            mec_alloc_fail_after(n);
+            mec_status st = which ? mec_zoo_bert_build(&bc, 1, &g) : mec_zoo_resnet_build(&rc, 1, &g);
+            mec_alloc_fail_after(-1);
+            if (st == MEC_OK) {
+                CHECK(g != NULL);
+                mec_graph_destroy(g);
+                break;
+            }
+            CHECK(g == NULL);
+            failures++;
+        }
+        CHECK(failures > 50);
+    }
+}
+
 /* ------------------------------------------------ PyTorch cross-check */
 
 /* An independent forward pass in PyTorch (functional ops, the weights read
@@ -593,6 +630,7 @@ int main(void) {
     RUN(test_overrides);
     RUN(test_dynamic_size);
     RUN(test_attention_mask);
+    RUN(test_alloc_failure);
     RUN(test_torch_agrees);
     return TEST_SUMMARY();
 }

@@ -58,6 +58,8 @@ static void qconv_geometry(const mec_op_ctx *ctx, qconv_geo *g) {
     }
 }
 
+static bool is_q8_dtype(mec_dtype t) { return t == MEC_U8 || t == MEC_I8; }
+
 static bool is_qconv(const mec_op_ctx *ctx) { return !strcmp(ctx->node->op_type, "QConv"); }
 
 /* Inputs that must be constant: the scales and zero points (baked into the
@@ -439,6 +441,122 @@ mec_status mec_dnnl_qadd_exec(mec_op_ctx *ctx) {
     return MEC_OK;
 }
 
+/* ---------------------------------------------------------- int8 MaxPool */
+
+/* MaxPool on uint8/int8 (what the QDQ pass leaves between a DQ and a Q): a
+ * direct loop over channels-last memory. Float MaxPool goes on to the
+ * oneDNN float kernel (dnnl_pool.c), which this entry wraps. */
+typedef struct qpool_state {
+    int kind; /* 0: float (oneDNN pool state in inner), 1: int8 loop, 2: reference */
+    void *inner;
+    mec_dnnl_fallback fb;
+    int64_t k[2], s[2], dl[2], pb[2];
+} qpool_state;
+
+static bool qpool_int8(const mec_op_ctx *ctx) { return ctx->in[0] && is_q8_dtype(ctx->in[0]->dtype); }
+
+mec_status mec_dnnl_qpool_infer(mec_op_ctx *ctx) {
+    if (!qpool_int8(ctx)) return mec_dnnl_pool_infer(ctx);
+    mec_status st = mec_dnnl_ref_infer(ctx);
+    if (st) return st;
+    if (ctx->in[0]->ndim == 4 && ctx->n_out == 1 && mec_dnnl_is_nhwc(ctx->in[0]) &&
+        !mec_tensor_is_contiguous(ctx->in[0]))
+        mec_dnnl_nhwc_strides(ctx->out[0]->shape, ctx->out[0]->strides);
+    return MEC_OK;
+}
+
+mec_status mec_dnnl_qpool_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    qpool_state *ps = mec_calloc(1, sizeof *ps);
+    if (!ps) return MEC_ERR_NOMEM;
+    *state = ps;
+    *scratch_bytes = 0;
+    mec_status st;
+    if (!qpool_int8(ctx)) {
+        st = mec_dnnl_pool_prepare(ctx, &ps->inner, scratch_bytes);
+    } else {
+        const mec_node *n = ctx->node;
+        const int64_t *v = NULL;
+        const char *ap = mec_node_string(n, "auto_pad", "NOTSET");
+        bool ok = ctx->in[0]->ndim == 4 && (ctx->n_out == 1 || !ctx->out[1]) &&
+                  (!strcmp(ap, "NOTSET") || !strcmp(ap, "VALID") || !ap[0]) &&
+                  mec_node_ints(n, "kernel_shape", &v) == 2;
+        for (int d = 0; ok && d < 2; d++) {
+            ps->k[d] = mec_node_ints(n, "kernel_shape", &v) == 2 ? v[d] : 1;
+            ps->s[d] = mec_node_ints(n, "strides", &v) == 2 ? v[d] : 1;
+            ps->dl[d] = mec_node_ints(n, "dilations", &v) == 2 ? v[d] : 1;
+            ps->pb[d] = mec_node_ints(n, "pads", &v) == 4 && strcmp(ap, "VALID") ? v[d] : 0;
+        }
+        ps->kind = ok ? 1 : 2;
+        st = ok ? MEC_OK : mec_dnnl_fallback_prepare(ctx, &ps->fb, scratch_bytes);
+    }
+    if (st) {
+        mec_free(ps);
+        *state = NULL;
+    }
+    return st;
+}
+
+void mec_dnnl_qpool_release(void *state) {
+    qpool_state *ps = state;
+    if (!ps) return;
+    if (ps->kind == 0) mec_dnnl_pool_release(ps->inner);
+    mec_dnnl_fallback_release(&ps->fb);
+    mec_free(ps);
+}
+
+// y: (N, C, OH, OW) = max over the window of x (N, C, H, W), uint8 or int8, any dense strides
+#define QPOOL_LOOP(T)                                                                            \
+    do {                                                                                         \
+        const T *xv = ctx->in[0]->data;                                                          \
+        T *yv = y->data;                                                                         \
+        _Pragma("omp parallel for schedule(static) collapse(2) if (N * OH * OW * C > 65536)")   \
+        for (int64_t nn = 0; nn < N; nn++)                                                       \
+            for (int64_t oh = 0; oh < OH; oh++)                                                  \
+                for (int64_t ow = 0; ow < OW; ow++) {                                            \
+                    T *yp = yv + nn * ys[0] + oh * ys[2] + ow * ys[3];                           \
+                    for (int64_t c = 0; c < C; c++) yp[c * ys[1]] = lowest;                      \
+                    for (int64_t kh = 0; kh < ps->k[0]; kh++) {                                  \
+                        int64_t ih = oh * ps->s[0] - ps->pb[0] + kh * ps->dl[0];                 \
+                        if (ih < 0 || ih >= H) continue;                                         \
+                        for (int64_t kw = 0; kw < ps->k[1]; kw++) {                              \
+                            int64_t iw = ow * ps->s[1] - ps->pb[1] + kw * ps->dl[1];             \
+                            if (iw < 0 || iw >= W) continue;                                     \
+                            const T *xp = xv + nn * xs[0] + ih * xs[2] + iw * xs[3];             \
+                            if (xs[1] == 1 && ys[1] == 1) {                                      \
+                                for (int64_t c = 0; c < C; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c]; \
+                            } else {                                                             \
+                                for (int64_t c = 0; c < C; c++)                                  \
+                                    if (xp[c * xs[1]] > yp[c * ys[1]]) yp[c * ys[1]] = xp[c * xs[1]]; \
+                            }                                                                    \
+                        }                                                                        \
+                    }                                                                            \
+                }                                                                                \
+    } while (0)
+
+mec_status mec_dnnl_qpool_exec(mec_op_ctx *ctx) {
+    qpool_state *ps = ctx->state;
+    if (!ps) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
+    if (ps->kind == 0) {
+        mec_op_ctx c = *ctx;
+        c.state = ps->inner;
+        return mec_dnnl_pool_exec(&c);
+    }
+    if (ps->kind == 2) return mec_dnnl_fallback_exec(ctx, &ps->fb);
+    const mec_tensor *x = ctx->in[0];
+    mec_tensor *y = ctx->out[0];
+    const int64_t N = y->shape[0], C = y->shape[1], OH = y->shape[2], OW = y->shape[3];
+    const int64_t H = x->shape[2], W = x->shape[3];
+    const int64_t *xs = x->strides, *ys = y->strides;
+    if (x->dtype == MEC_U8) {
+        const uint8_t lowest = 0;
+        QPOOL_LOOP(uint8_t);
+    } else {
+        const int8_t lowest = -128;
+        QPOOL_LOOP(int8_t);
+    }
+    return MEC_OK;
+}
+
 /* ------------------------------------------------------------------ table */
 
 #define QCONV(op, dom, lo, hi)                                                                   \
@@ -448,6 +566,9 @@ mec_status mec_dnnl_qadd_exec(mec_op_ctx *ctx) {
 const mec_kernel mec_kernels_dnnl_int8[] = {
     QCONV("QLinearConv", "", 10, 22),
     QCONV("QConv", "mec", 1, 1),
+    /* the oneDNN float MaxPool's opsets: this entry hands float to it */
+    {"MaxPool", "", 8, 17, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qpool_infer, mec_dnnl_qpool_exec,
+     mec_dnnl_qpool_prepare, mec_dnnl_qpool_release, mec_dnnl_ref_flops},
     {"QAdd", "mec", 1, 1, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qadd_infer, mec_dnnl_qadd_exec,
      mec_dnnl_qadd_prepare, mec_dnnl_qadd_release, mec_dnnl_ref_flops},
     {0},
