@@ -288,6 +288,37 @@ mec_status mec_onnx_tensor_from_proto(const Onnx__TensorProto *tp, const char *b
     return MEC_OK;
 }
 
+/* Like mec_onnx_tensor_from_proto, but a large raw_data buffer (allocated by
+ * our protobuf allocator, so 64-byte aligned) becomes the tensor's own
+ * storage instead of being copied: a model's weights exist once, not twice. */
+mec_status mec_onnx_tensor_take_proto(Onnx__TensorProto *tp, const char *base_dir,
+                                      const char *what, mec_tensor **out) {
+    bool external = tp->has_data_location &&
+                    tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    if (external || !tp->has_raw_data || tp->raw_data.len < 4096 ||
+        ((uintptr_t)tp->raw_data.data % MEC_ALIGN) != 0 || tp->data_type == MEC_STRING ||
+        tp->n_dims > MEC_MAX_DIMS || tp->segment)
+        return mec_onnx_tensor_from_proto(tp, base_dir, what, out);
+    *out = NULL;
+    mec_dtype dtype = (mec_dtype)tp->data_type;
+    size_t esize = tp->data_type > 0 && tp->data_type < MEC_DTYPE_MAX ? mec_dtype_size(dtype) : 0;
+    if (!esize) return mec_onnx_tensor_from_proto(tp, base_dir, what, out);
+    mec_tensor shape;
+    mec_status st = mec_tensor_init(&shape, dtype, (int)tp->n_dims, tp->dims);
+    if (st) return mec_error_prefix(st, "%s: dims: ", what);
+    size_t bytes = (size_t)mec_tensor_numel(&shape) * esize;
+    if (tp->raw_data.len != bytes) return mec_onnx_tensor_from_proto(tp, base_dir, what, out);
+    mec_tensor *t = mec_calloc(1, sizeof *t);
+    if (!t) return mec_error_prefix(MEC_ERR_NOMEM, "%s: ", what);
+    *t = shape;
+    t->data = t->owned = tp->raw_data.data;
+    t->capacity = bytes;
+    tp->raw_data.data = NULL; /* now the tensor's; free_unpacked skips NULL */
+    tp->raw_data.len = 0;
+    *out = t;
+    return MEC_OK;
+}
+
 /* ---------------------------------------------------------------- arena */
 
 /* Each block starts with a header linking it to the previous one; 16 bytes

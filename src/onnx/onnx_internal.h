@@ -25,6 +25,8 @@ mec_status mec_onnx_wire_check(const ProtobufCMessageDescriptor *desc, const uin
 /* Builds a tensor from a TensorProto. `what` names it in messages
  * ("initializer 'W'"); base_dir is where external data lives (NULL: refused).
  * Messages carry no file prefix. */
+mec_status mec_onnx_tensor_take_proto(Onnx__TensorProto *tp, const char *base_dir,
+                                      const char *what, mec_tensor **out);
 mec_status mec_onnx_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,
                                       const char *what, mec_tensor **out);
 

@@ -2,9 +2,14 @@
  * read from the file so that garbage gives a message, never a crash. */
 #include "onnx_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct load_ctx {
     const char *base_dir; /* for external data; NULL refuses it */
@@ -251,13 +256,13 @@ static mec_status load_graph(const load_ctx *ctx, const Onnx__GraphProto *gp, me
                              ? gp->sparse_initializer[0]->values->name
                              : "");
     for (size_t i = 0; i < gp->n_initializer; i++) {
-        const Onnx__TensorProto *tp = gp->initializer[i];
+        Onnx__TensorProto *tp = gp->initializer[i];
         if (!tp->name || !*tp->name)
             return mec_error(MEC_ERR_PARSE, "initializer %zu has no name", i);
         char what[300];
         snprintf(what, sizeof what, "initializer '%s'", tp->name);
         mec_tensor *t;
-        st = mec_onnx_tensor_from_proto(tp, ctx->base_dir, what, &t);
+        st = mec_onnx_tensor_take_proto(tp, ctx->base_dir, what, &t);
         if (st) return st;
         st = mec_graph_add_initializer(g, tp->name, t, NULL);
         if (st) return st;
@@ -367,8 +372,31 @@ fail:
     return st;
 }
 
+/* Parses buf; `release` (if not NULL) is called on buf exactly once, as soon
+ * as protobuf-c has its own copy, so a file mapping does not stay resident
+ * while the graph is built. */
+static mec_status load_buffer(const void *buf, size_t len, const char *base_dir, const char *label,
+                              void (*release)(const void *, size_t), mec_graph **out);
+
 mec_status mec_onnx_load_buffer(const void *buf, size_t len, const char *base_dir,
                                 const char *label, mec_graph **out) {
+    return load_buffer(buf, len, base_dir, label, NULL, out);
+}
+
+static mec_status load_buffer_inner(const void *buf, size_t len, const char *base_dir,
+                                    const char *label, void (**release)(const void *, size_t),
+                                    mec_graph **out);
+
+static mec_status load_buffer(const void *buf, size_t len, const char *base_dir, const char *label,
+                              void (*release)(const void *, size_t), mec_graph **out) {
+    mec_status st = load_buffer_inner(buf, len, base_dir, label, &release, out);
+    if (release) release(buf, len); /* an early error: not released yet */
+    return st;
+}
+
+static mec_status load_buffer_inner(const void *buf, size_t len, const char *base_dir,
+                                    const char *label, void (**release)(const void *, size_t),
+                                    mec_graph **out) {
     if (!out) return mec_error(MEC_ERR_INVALID_ARG, "mec_onnx_load_buffer: out is NULL");
     *out = NULL;
     if (!label) label = "model";
@@ -383,6 +411,10 @@ mec_status mec_onnx_load_buffer(const void *buf, size_t len, const char *base_di
                                 label);
     mec_onnx_pb_alloc_reset();
     Onnx__ModelProto *mp = onnx__model_proto__unpack(mec_onnx_pb_allocator(), len, buf);
+    if (*release) {
+        (*release)(buf, len);
+        *release = NULL;
+    }
     if (!mp && mec_onnx_pb_alloc_failed())
         return mec_error(MEC_ERR_NOMEM, "%s: out of memory while parsing", label);
     if (!mp)
@@ -399,23 +431,39 @@ mec_status mec_onnx_load_buffer(const void *buf, size_t len, const char *base_di
     return MEC_OK;
 }
 
+static void unmap_buffer(const void *buf, size_t len) { munmap((void *)buf, len); }
+
 mec_status mec_onnx_load(const char *path, mec_graph **out) {
     if (!out || !path) return mec_error(MEC_ERR_INVALID_ARG, "mec_onnx_load: NULL argument");
     *out = NULL;
-    void *data;
-    size_t len;
-    mec_status st = mec_file_read(path, MEC_ONNX_MAX_PROTO_BYTES, &data, &len);
-    if (st) return st;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return mec_error(MEC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return mec_error(MEC_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > MEC_ONNX_MAX_PROTO_BYTES) {
+        close(fd);
+        return mec_error(MEC_ERR_PARSE, "%s: %lld bytes, more than protobuf's 2 GB limit", path,
+                         (long long)sb.st_size);
+    }
+    size_t len = (size_t)sb.st_size;
+    /* mapped, not read: the pages are dropped right after parsing */
+    void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : NULL;
+    close(fd);
+    if (len && data == MAP_FAILED)
+        return mec_error(MEC_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
+    mec_status st;
     /* External data lives beside the model. */
     const char *slash = strrchr(path, '/');
     char *dir = slash ? mec_strndup(path, (size_t)(slash - path) + (slash == path))
                       : mec_strdup(".");
     if (!dir) {
-        mec_free(data);
+        if (data) munmap(data, len);
         return mec_error_prefix(MEC_ERR_NOMEM, "%s: ", path);
     }
-    st = mec_onnx_load_buffer(data, len, dir, path, out);
+    st = load_buffer(data, len, dir, path, data ? unmap_buffer : NULL, out);
     mec_free(dir);
-    mec_free(data);
     return st;
 }

@@ -523,6 +523,7 @@ void mec_dnnl_qpool_release(void *state) {
                             if (iw < 0 || iw >= W) continue;                                     \
                             const T *xp = xv + nn * xs[0] + ih * xs[2] + iw * xs[3];             \
                             if (xs[1] == 1 && ys[1] == 1) {                                      \
+                                _Pragma("omp simd")                                              \
                                 for (int64_t c = 0; c < C; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c]; \
                             } else {                                                             \
                                 for (int64_t c = 0; c < C; c++)                                  \

@@ -1,0 +1,420 @@
+/* int8: the fast kernels (QLinearConv, mec.QConv, mec.QAdd, int8 MaxPool)
+ * against their reference kernels on random shapes, and the QDQ pass on small
+ * generated QDQ graphs: same outputs as the unoptimised graph (±1 step of
+ * requantization), no DequantizeLinear/QuantizeLinear left around the
+ * matched ops. */
+#include "mec/runtime.h"
+#include "op_harness.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t urand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 32);
+}
+static int irand(int lo, int hi) { return lo + (int)(urand() % (uint32_t)(hi - lo + 1)); }
+static float frand(float lo, float hi) { return lo + (hi - lo) * (float)(urand() / 4294967296.0); }
+
+static mec_tensor *tensor(mec_dtype t, int nd, const int64_t *shape) {
+    mec_tensor *x = NULL;
+    mec_tensor_create(&x, t, nd, shape);
+    return x;
+}
+static mec_tensor *scalar_f(float v) {
+    mec_tensor *t = tensor(MEC_F32, 0, NULL);
+    *(float *)t->data = v;
+    return t;
+}
+static mec_tensor *scalar_q(mec_dtype dt, int v) {
+    mec_tensor *t = tensor(dt, 0, NULL);
+    mec_tensor_set_f64(t, 0, v);
+    return t;
+}
+static mec_tensor *rand_q(mec_dtype dt, int nd, const int64_t *shape, int lo, int hi) {
+    mec_tensor *t = tensor(dt, nd, shape);
+    for (int64_t i = 0; i < mec_tensor_numel(t); i++) mec_tensor_set_f64(t, i, irand(lo, hi));
+    return t;
+}
+static int qlo(mec_dtype t) { return t == MEC_U8 ? 0 : -128; }
+static int qhi(mec_dtype t) { return t == MEC_U8 ? 255 : 127; }
+
+/* oh_run with a const_inputs mask (the fast kernels bake constant
+ * scales and zero points in at prepare). */
+static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
+                             mec_tensor *const *in, mec_tensor *out, uint32_t const_mask) {
+    const mec_node *nd = &g->nodes[node];
+    const mec_kernel *k = mec_op_find(nd->domain, nd->op_type, opset, impl);
+    if (!k) return mec_error(MEC_ERR_UNSUPPORTED, "no %s kernel for %s", impl, nd->op_type);
+    memset(out, 0, sizeof *out);
+    mec_tensor *outp[1] = {out};
+    mec_op_ctx ctx = {g, node, nd, opset, n_in, (const mec_tensor *const *)in, 1, outp, NULL, NULL, 0, const_mask};
+    mec_status st = k->infer(&ctx);
+    if (st) return st;
+    /* the kernel may have asked for channels-last strides: allocate densely for them */
+    mec_tensor want = *out;
+    if ((st = mec_tensor_alloc(out))) return st;
+    memcpy(out->strides, want.strides, sizeof want.strides);
+    void *state = NULL;
+    size_t scratch = 0;
+    if (k->prepare && (st = k->prepare(&ctx, &state, &scratch))) return st;
+    ctx.state = state;
+    void *mem = scratch ? mec_malloc(scratch) : NULL;
+    ctx.scratch = mem;
+    ctx.scratch_bytes = scratch;
+    st = k->exec(&ctx);
+    mec_free(mem);
+    if (k->release && state) k->release(state);
+    return st;
+}
+
+/* element i (logical NCHW order) of a possibly channels-last tensor */
+static int64_t get_q(const mec_tensor *t, int64_t i) { return mec_tensor_get_i64(t, i); }
+
+static mec_graph *one_node(const char *op, const char *domain, int64_t opset, int n_in) {
+    mec_graph *g = NULL;
+    char names[16][8];
+    const char *in[16], *out[1] = {"y"};
+    mec_graph_create("k", &g);
+    mec_graph_set_opset(g, "", opset);
+    mec_graph_set_opset(g, "mec", 1);
+    for (int i = 0; i < n_in; i++) {
+        snprintf(names[i], sizeof names[i], "x%d", i);
+        in[i] = names[i];
+        mec_graph_add_input(g, in[i], MEC_F32, -1, NULL, NULL, NULL);
+    }
+    mec_graph_add_node(g, op, domain, "node0", n_in, in, 1, out, NULL);
+    return g;
+}
+
+/* --------------------------------------------------- kernels: ref vs fast */
+
+static void check_conv_case(bool relu, int it) {
+    int64_t N = irand(1, 2), group = irand(0, 3) == 0 ? 2 : 1, Cg = irand(1, 3) * 4, Mg = irand(1, 4) * 4;
+    int64_t C = Cg * group, M = Mg * group, H = irand(5, 10), W = irand(5, 10);
+    int64_t k = irand(0, 1) ? 3 : 1, stride = irand(1, 2), pad = k == 3 ? irand(0, 1) : 0;
+    int64_t dil = k == 3 && irand(0, 3) == 0 ? 2 : 1;
+    if ((k - 1) * dil + 1 > H + 2 * pad || (k - 1) * dil + 1 > W + 2 * pad) dil = 1;
+    mec_dtype xt = irand(0, 1) ? MEC_U8 : MEC_I8, yt = irand(0, 1) ? MEC_U8 : MEC_I8;
+    bool per_channel = irand(0, 1), bias = irand(0, 2) != 0;
+    int64_t xs[] = {N, C, H, W}, ws[] = {M, Cg, k, k}, ms[] = {M};
+    mec_tensor *in[9] = {0};
+    in[0] = rand_q(xt, 4, xs, qlo(xt), qhi(xt));
+    float x_scale = frand(0.01f, 0.05f);
+    in[1] = scalar_f(x_scale);
+    in[2] = scalar_q(xt, irand(qlo(xt) + 20, qhi(xt) - 20));
+    in[3] = rand_q(MEC_I8, 4, ws, -127, 127);
+    in[4] = per_channel ? tensor(MEC_F32, 1, ms) : scalar_f(0);
+    for (int64_t m = 0; m < mec_tensor_numel(in[4]); m++) ((float *)in[4]->data)[m] = frand(0.002f, 0.01f);
+    in[5] = per_channel ? tensor(MEC_I8, 1, ms) : scalar_q(MEC_I8, 0);
+    /* y's range about that of the accumulator: some saturation, mostly not */
+    float y_scale = x_scale * 0.006f * 100.0f * sqrtf((float)(Cg * k * k));
+    in[6] = scalar_f(y_scale);
+    in[7] = scalar_q(yt, irand(qlo(yt) + 40, qhi(yt) - 40));
+    if (bias) in[8] = rand_q(MEC_I32, 1, ms, -20000, 20000);
+    mec_graph *g = one_node(relu ? "QConv" : "QLinearConv", relu ? "mec" : "", 13, bias ? 9 : 8);
+    mec_node_set_int(g, 0, "group", group);
+    mec_node_set_ints(g, 0, "strides", 2, (int64_t[]){stride, stride});
+    mec_node_set_ints(g, 0, "dilations", 2, (int64_t[]){dil, dil});
+    mec_node_set_ints(g, 0, "pads", 4, (int64_t[]){pad, pad, pad, pad});
+    if (relu) mec_node_set_string(g, 0, "activation", "Relu");
+    int64_t opset = relu ? 1 : 13;
+    uint32_t consts = 0x1fe;
+    mec_tensor a, b;
+    CHECK_OK(run_kernel(g, 0, opset, "ref", bias ? 9 : 8, in, &a, consts));
+    CHECK_OK(run_kernel(g, 0, opset, "auto", bias ? 9 : 8, in, &b, consts));
+    if (a.data && b.data) {
+        CHECK(mec_tensor_same_shape(&a, &b));
+        int64_t n = mec_tensor_numel(&a), off = 0, sat = 0, worst = 0;
+        int zp = (int)get_q(in[7], 0);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t d = llabs(get_q(&a, i) - get_q(&b, i));
+            worst = d > worst ? d : worst;
+            off += d != 0;
+            sat += get_q(&a, i) == qlo(yt) || get_q(&a, i) == qhi(yt) || (relu && get_q(&a, i) == zp);
+        }
+        if (worst > 1)
+            printf("  case %d: N%lld C%lld M%lld %lldx%lld k%lld s%lld p%lld d%lld g%lld: worst %lld\n", it,
+                   (long long)N, (long long)C, (long long)M, (long long)H, (long long)W, (long long)k,
+                   (long long)stride, (long long)pad, (long long)dil, (long long)group, (long long)worst);
+        CHECK(worst <= 1);
+        CHECK(off * 100 <= n); /* ties of the float requantization only */
+        CHECK(sat < n);        /* the test sees real values */
+    }
+    mec_tensor_release(&a);
+    mec_tensor_release(&b);
+    for (int i = 0; i < 9; i++) mec_tensor_destroy(in[i]);
+    mec_graph_destroy(g);
+}
+
+static void test_qconv_fast_vs_ref(void) {
+    for (int it = 0; it < 40; it++) check_conv_case(it & 1, it);
+}
+
+static void test_qadd_fast_vs_ref(void) {
+    for (int it = 0; it < 8; it++) {
+        mec_dtype at = it & 1 ? MEC_U8 : MEC_I8, bt = it & 2 ? MEC_U8 : MEC_I8, yt = it & 4 ? MEC_U8 : MEC_I8;
+        int64_t shape[] = {1, irand(1, 40), irand(1, 9), irand(1, 9)};
+        mec_tensor *in[8] = {rand_q(at, 4, shape, qlo(at), qhi(at)), scalar_f(frand(0.01f, 0.1f)),
+                             scalar_q(at, irand(qlo(at), qhi(at))), rand_q(bt, 4, shape, qlo(bt), qhi(bt)),
+                             scalar_f(frand(0.01f, 0.1f)), scalar_q(bt, irand(qlo(bt), qhi(bt))),
+                             scalar_f(frand(0.02f, 0.1f)), scalar_q(yt, irand(qlo(yt), qhi(yt)))};
+        mec_graph *g = one_node("QAdd", "mec", 13, 8);
+        mec_node_set_string(g, 0, "activation", it & 1 ? "Relu" : "");
+        mec_tensor a, b;
+        CHECK_OK(run_kernel(g, 0, 1, "ref", 8, in, &a, 0xfe));
+        CHECK_OK(run_kernel(g, 0, 1, "auto", 8, in, &b, 0xfe));
+        if (a.data && b.data)
+            for (int64_t i = 0; i < mec_tensor_numel(&a); i++) CHECK(get_q(&a, i) == get_q(&b, i));
+        /* one element by hand */
+        if (a.data) {
+            float v = (float)(get_q(in[0], 0) - get_q(in[2], 0)) * *(float *)in[1]->data +
+                      (float)(get_q(in[3], 0) - get_q(in[5], 0)) * *(float *)in[4]->data;
+            if ((it & 1) && !(v > 0)) v = 0;
+            float q = rintf(v / *(float *)in[6]->data) + (float)get_q(in[7], 0);
+            q = q < qlo(yt) ? qlo(yt) : q > qhi(yt) ? qhi(yt) : q;
+            CHECK(get_q(&a, 0) == (int64_t)q);
+        }
+        mec_tensor_release(&a);
+        mec_tensor_release(&b);
+        for (int i = 0; i < 8; i++) mec_tensor_destroy(in[i]);
+        mec_graph_destroy(g);
+    }
+}
+
+static void test_maxpool_int8_fast_vs_ref(void) {
+    for (int it = 0; it < 6; it++) {
+        mec_dtype t = it & 1 ? MEC_U8 : MEC_I8;
+        int64_t shape[] = {irand(1, 2), irand(1, 20), irand(4, 12), irand(4, 12)};
+        mec_tensor *in[1] = {rand_q(t, 4, shape, qlo(t), qhi(t))};
+        mec_graph *g = one_node("MaxPool", "", 13, 1);
+        int64_t k = irand(2, 3), s = irand(1, 2), p = k == 3 ? irand(0, 1) : 0;
+        mec_node_set_ints(g, 0, "kernel_shape", 2, (int64_t[]){k, k});
+        mec_node_set_ints(g, 0, "strides", 2, (int64_t[]){s, s});
+        mec_node_set_ints(g, 0, "pads", 4, (int64_t[]){p, p, p, p});
+        mec_tensor a, b;
+        CHECK_OK(run_kernel(g, 0, 13, "ref", 1, in, &a, 0));
+        CHECK_OK(run_kernel(g, 0, 13, "auto", 1, in, &b, 0));
+        if (a.data && b.data) {
+            CHECK(mec_tensor_same_shape(&a, &b));
+            for (int64_t i = 0; i < mec_tensor_numel(&a); i++) CHECK(get_q(&a, i) == get_q(&b, i));
+        }
+        mec_tensor_release(&a);
+        mec_tensor_release(&b);
+        mec_tensor_destroy(in[0]);
+        mec_graph_destroy(g);
+    }
+}
+
+/* ------------------------------------------------------------ the pass */
+
+static mec_graph *qg;
+static int n_qp;
+
+static void init(const char *name, mec_tensor *t) { mec_graph_add_initializer(qg, name, t, NULL); }
+static void add(const char *op, int n_in, const char **in, const char *out) {
+    const char *o[] = {out};
+    mec_graph_add_node(qg, op, "", out, n_in, in, 1, o, NULL);
+}
+/* t → QuantizeLinear → DequantizeLinear with fresh uint8 params; returns "t_dq". */
+static void qdq(const char *t, float scale, int zp, char *dq_name) {
+    char s[64], z[64], q[64];
+    snprintf(s, sizeof s, "%s_s", t);
+    snprintf(z, sizeof z, "%s_z", t);
+    snprintf(q, sizeof q, "%s_q", t);
+    sprintf(dq_name, "%s_dq", t);
+    init(s, scalar_f(scale));
+    init(z, scalar_q(MEC_U8, zp));
+    const char *qi[] = {t, s, z}, *di[] = {q, s, z};
+    add("QuantizeLinear", 3, qi, q);
+    add("DequantizeLinear", 3, di, dq_name);
+    n_qp++;
+}
+/* constant int8 weights (M, ...) behind a per-channel (axis 0) DQ */
+static void qweight(const char *name, int nd, const int64_t *shape, bool per_channel) {
+    char q[64], s[64], z[64];
+    snprintf(q, sizeof q, "%s_q", name);
+    snprintf(s, sizeof s, "%s_s", name);
+    snprintf(z, sizeof z, "%s_z", name);
+    init(q, rand_q(MEC_I8, nd, shape, -127, 127));
+    int64_t ms[] = {shape[0]};
+    mec_tensor *sc = per_channel ? tensor(MEC_F32, 1, ms) : scalar_f(0);
+    for (int64_t m = 0; m < mec_tensor_numel(sc); m++) ((float *)sc->data)[m] = frand(0.002f, 0.006f);
+    init(s, sc);
+    init(z, per_channel ? tensor(MEC_I8, 1, ms) : scalar_q(MEC_I8, 0));
+    const char *di[] = {q, s, z};
+    int id;
+    mec_graph_add_node(qg, "DequantizeLinear", "", name, 3, di, 1, (const char *[]){name}, &id);
+    if (per_channel) mec_node_set_int(qg, id, "axis", 0);
+}
+
+/* x → Q → DQ → MaxPool → Q → DQ (same params) → Conv3x3+b(DQ int32)+Relu → Q → DQ
+ *   → Conv1x1 + b(float) → Q → DQ ; Add(that, the MaxPool's DQ) → Relu → Q → DQ
+ *   → Flatten → MatMul(DQ w) → Q → DQ → y */
+static mec_graph *build_qdq(void) {
+    mec_graph_create("qdq", &qg);
+    mec_graph_set_opset(qg, "", 13);
+    int64_t xs[] = {1, 8, 6, 6};
+    mec_graph_add_input(qg, "x", MEC_F32, 4, xs, NULL, NULL);
+    char x_dq[64], mp_dq[64], c1_dq[64], c2_dq[64], r_dq[64], mm_dq[64];
+    qdq("x", 0.02f, 128, x_dq);
+    const char *mp[] = {x_dq};
+    add("MaxPool", 1, mp, "mp");
+    mec_node_set_ints(qg, qg->n_nodes - 1, "kernel_shape", 2, (int64_t[]){3, 3});
+    mec_node_set_ints(qg, qg->n_nodes - 1, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    /* the same scale and zero point as x: the Q → DQ after MaxPool goes */
+    mec_graph_add_initializer(qg, "mp_s", scalar_f(0.02f), NULL);
+    mec_graph_add_initializer(qg, "mp_z", scalar_q(MEC_U8, 128), NULL);
+    add("QuantizeLinear", 3, (const char *[]){"mp", "mp_s", "mp_z"}, "mp_q");
+    add("DequantizeLinear", 3, (const char *[]){"mp_q", "mp_s", "mp_z"}, "mp_dq");
+    snprintf(mp_dq, sizeof mp_dq, "mp_dq");
+    int64_t w1[] = {8, 8, 3, 3}, w2[] = {8, 8, 1, 1}, wm[] = {288, 10}, c8[] = {8};
+    qweight("w1", 4, w1, true);
+    init("b1_q", rand_q(MEC_I32, 1, c8, -3000, 3000));
+    /* bias scale = x_scale * w_scale exactly as the quantizer writes it */
+    mec_tensor *bs = tensor(MEC_F32, 1, c8);
+    const float *w1s = qg->values[mec_graph_find(qg, "w1_s")].init->data;
+    for (int m = 0; m < 8; m++) ((float *)bs->data)[m] = 0.02f * w1s[m];
+    init("b1_s", bs);
+    init("b1_z", tensor(MEC_I32, 1, c8));
+    int id;
+    mec_graph_add_node(qg, "DequantizeLinear", "", "b1", 3, (const char *[]){"b1_q", "b1_s", "b1_z"}, 1,
+                       (const char *[]){"b1"}, &id);
+    mec_node_set_int(qg, id, "axis", 0);
+    add("Conv", 3, (const char *[]){mp_dq, "w1", "b1"}, "c1");
+    mec_node_set_ints(qg, qg->n_nodes - 1, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    add("Relu", 1, (const char *[]){"c1"}, "r1");
+    qdq("r1", 0.03f, 0, c1_dq);
+    qweight("w2", 4, w2, true);
+    mec_tensor *b2 = tensor(MEC_F32, 1, c8);
+    for (int m = 0; m < 8; m++) ((float *)b2->data)[m] = frand(-0.5f, 0.5f);
+    init("b2", b2);
+    add("Conv", 3, (const char *[]){c1_dq, "w2", "b2"}, "c2");
+    qdq("c2", 0.02f, 120, c2_dq);
+    add("Add", 2, (const char *[]){c2_dq, mp_dq}, "sum");
+    add("Relu", 1, (const char *[]){"sum"}, "r2");
+    qdq("r2", 0.025f, 0, r_dq);
+    add("Flatten", 1, (const char *[]){r_dq}, "flat");
+    qdq("flat", 0.025f, 0, r_dq); /* the same params again: Flatten runs on uint8 */
+    qweight("wm", 2, wm, false);
+    add("MatMul", 2, (const char *[]){r_dq, "wm"}, "mm");
+    qdq("mm", 0.1f, 128, mm_dq);
+    add("Identity", 1, (const char *[]){mm_dq}, "y");
+    mec_graph_add_output(qg, "y", NULL);
+    return qg;
+}
+
+static mec_tensor *run_sess(mec_graph *g, bool optimize, const char *impl, const mec_tensor *x, mec_graph **kept) {
+    mec_sess_options o;
+    mec_sess_options_default(&o);
+    o.optimize = optimize;
+    o.impl = impl;
+    mec_sess *s = NULL;
+    mec_tensor *y = NULL;
+    CHECK_OK(mec_sess_create(g, &o, &s));
+    if (!s) return NULL;
+    if (kept) mec_graph_clone(mec_sess_graph(s), kept);
+    const char *in[] = {"x"};
+    CHECK_OK(mec_sess_run(s, 1, in, &x, 1, NULL, &y));
+    mec_sess_destroy(s);
+    return y;
+}
+
+static int count_op(const mec_graph *g, const char *op) {
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) n += !strcmp(g->nodes[i].op_type, op);
+    return n;
+}
+
+static void test_qdq_pass(void) {
+    mec_graph *g = build_qdq();
+    int64_t xs[] = {1, 8, 6, 6};
+    mec_tensor *x = tensor(MEC_F32, 4, xs);
+    for (int64_t i = 0; i < mec_tensor_numel(x); i++) ((float *)x->data)[i] = frand(-2.5f, 2.5f);
+    mec_graph *opt = NULL;
+    mec_tensor *a = run_sess(g, false, "ref", x, NULL);
+    mec_tensor *b = run_sess(g, true, "ref", x, &opt);
+    mec_tensor *c = run_sess(g, true, "auto", x, NULL);
+    CHECK(a && b && c && opt);
+    if (opt) {
+        /* only the input's Q and the output's DQ are left */
+        CHECK(count_op(opt, "QuantizeLinear") == 1);
+        CHECK(count_op(opt, "DequantizeLinear") == 1);
+        CHECK(count_op(opt, "QConv") == 1);
+        CHECK(count_op(opt, "QLinearConv") == 1);
+        CHECK(count_op(opt, "QAdd") == 1);
+        CHECK(count_op(opt, "QLinearMatMul") == 1);
+        CHECK(count_op(opt, "Conv") == 0 && count_op(opt, "Relu") == 0 && count_op(opt, "Add") == 0);
+        CHECK(count_op(opt, "MaxPool") == 1 && count_op(opt, "Flatten") == 1);
+        mec_graph_destroy(opt);
+    }
+    if (a && b && c) {
+        CHECK(mec_tensor_same_shape(a, b) && mec_tensor_same_shape(a, c));
+        int64_t n = mec_tensor_numel(a), off = 0, distinct = 0;
+        float step = 0.1f, worst = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float va = ((float *)a->data)[i], vb = ((float *)b->data)[i], vc = ((float *)c->data)[i];
+            float d = fabsf(va - vb) > fabsf(va - vc) ? fabsf(va - vb) : fabsf(va - vc);
+            worst = d > worst ? d : worst;
+            off += d > 0.5f * step;
+            distinct += i > 0 && va != ((float *)a->data)[i - 1];
+        }
+        printf("  qdq graph: worst %.3g (step %.3g), %lld of %lld differ\n", worst, step, (long long)off,
+               (long long)n);
+        CHECK(worst <= 1.01f * step);
+        CHECK(distinct > n / 2);
+    }
+    mec_tensor_destroy(a);
+    mec_tensor_destroy(b);
+    mec_tensor_destroy(c);
+    mec_tensor_destroy(x);
+    mec_graph_destroy(g);
+}
+
+/* A DQ → Q pair with different scales is a requantization: it stays, and a
+ * Conv whose weights are float (not a DQ) is not touched. */
+static void test_qdq_left_alone(void) {
+    mec_graph_create("alone", &qg);
+    mec_graph_set_opset(qg, "", 13);
+    int64_t xs[] = {1, 4, 5, 5}, ws[] = {4, 4, 1, 1};
+    mec_graph_add_input(qg, "x", MEC_F32, 4, xs, NULL, NULL);
+    char x_dq[64], c_dq[64];
+    qdq("x", 0.02f, 128, x_dq);
+    mec_tensor *w = tensor(MEC_F32, 4, ws);
+    for (int i = 0; i < 16; i++) ((float *)w->data)[i] = frand(-0.5f, 0.5f);
+    init("w", w);
+    add("Conv", 2, (const char *[]){x_dq, "w"}, "c");
+    qdq("c", 0.05f, 128, c_dq);
+    init("s2", scalar_f(0.04f));
+    init("z2", scalar_q(MEC_U8, 128));
+    add("QuantizeLinear", 3, (const char *[]){c_dq, "s2", "z2"}, "y");
+    mec_graph_add_output(qg, "y", NULL);
+    mec_tensor *x = tensor(MEC_F32, 4, xs);
+    for (int64_t i = 0; i < mec_tensor_numel(x); i++) ((float *)x->data)[i] = frand(-2, 2);
+    mec_graph *opt = NULL;
+    mec_tensor *a = run_sess(qg, false, "ref", x, NULL), *b = run_sess(qg, true, "auto", x, &opt);
+    if (opt) {
+        CHECK(count_op(opt, "Conv") + count_op(opt, "FusedConv") == 1);
+        CHECK(count_op(opt, "QuantizeLinear") == 3);
+        mec_graph_destroy(opt);
+    }
+    if (a && b)
+        for (int64_t i = 0; i < mec_tensor_numel(a); i++) CHECK(get_q(a, i) == get_q(b, i));
+    mec_tensor_destroy(a);
+    mec_tensor_destroy(b);
+    mec_tensor_destroy(x);
+    mec_graph_destroy(qg);
+}
+
+int main(void) {
+    RUN(test_qconv_fast_vs_ref);
+    RUN(test_qadd_fast_vs_ref);
+    RUN(test_maxpool_int8_fast_vs_ref);
+    RUN(test_qdq_pass);
+    RUN(test_qdq_left_alone);
+    return TEST_SUMMARY();
+}
