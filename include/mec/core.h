@@ -180,6 +180,8 @@ char *mec_shape_str(int ndim, const int64_t *shape, char *buf, size_t n);
 /* Cores this process may really use: CPU affinity, bounded by a cgroup
  * (v1 or v2) CPU quota when one is set. At least 1. */
 int mec_threads_available(void);
+/* The cgroup (v1 or v2) CPU quota in cores, rounded up; 0 when none is set. */
+int mec_cpu_quota_cores(void);
 /* Threads for our parallel loops and the kernel library (OpenMP). n <= 0
  * means mec_threads_available(). */
 void mec_threads_set(int n);

@@ -2,8 +2,12 @@
  * dispatches. */
 #include "cli.h"
 
+#include "mec/core.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const mec_cli_verb verbs[] = {
     {"ops", "census of a model: ops, opsets, parameters, FLOPs, unsupported ops", mec_cli_ops},
@@ -25,7 +29,19 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
 }
 
+/* Under a CPU quota (a tier's cgroup), OpenMP threads that spin while they
+ * wait burn the quota and slow everything down: libgomp reads its wait
+ * policy only at start-up, so set it and start again. An explicit
+ * OMP_WAIT_POLICY is left alone. */
+static void passive_under_quota(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || !mec_cpu_quota_cores()) return;
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+    /* if exec fails we simply go on with the default policy */
+}
+
 int main(int argc, char **argv) {
+    passive_under_quota(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
