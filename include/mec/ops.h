@@ -79,6 +79,9 @@ bool mec_op_known(const char *domain, const char *op_type);
 /* All registered kernels (for `mecbench ops --list` and docs). */
 const mec_kernel *const *mec_op_all(int *count);
 
+/* The library behind the fast kernels, e.g. "oneDNN 2.6.3 (OpenMP)". */
+const char *mec_op_fast_library(void);
+
 /* Formats "node 'Conv_12' (Conv): " into the current error message prefix
  * and returns s. Every kernel error goes through this (or MEC_OP_ERR). */
 mec_status mec_op_error(const mec_op_ctx *ctx, mec_status s, const char *fmt, ...) MEC_PRINTF(3, 4);

@@ -380,3 +380,13 @@ void mec_dnnl_fallback_release(mec_dnnl_fallback *fb) {
     if (fb->ref && fb->ref->release && fb->state) fb->ref->release(fb->state);
     fb->state = NULL;
 }
+
+const char *mec_op_fast_library(void) {
+    static char text[64];
+    if (!text[0]) {
+        const dnnl_version_t *v = dnnl_version();
+        snprintf(text, sizeof text, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch,
+                 v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other CPU runtime");
+    }
+    return text;
+}
