@@ -19,6 +19,8 @@ int mec_cli_recommend(int argc, char **argv);
 int mec_cli_report(int argc, char **argv);
 int mec_cli_version(int argc, char **argv);
 int mec_cli_zoo(int argc, char **argv);
+int mec_cli_train(int argc, char **argv);
+int mec_cli_eval(int argc, char **argv);
 
 #include "mec/runtime.h"
 

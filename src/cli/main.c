@@ -18,6 +18,8 @@ static const mec_cli_verb verbs[] = {
     {"recommend", "the best strategy under latency/accuracy constraints, and the Pareto frontier", mec_cli_recommend},
     {"report", "one HTML page with plots, plus Markdown, CSV and LaTeX tables", mec_cli_report},
     {"zoo", "list the model zoo, or build a preset (ResNet ... RoBERTa) as ONNX", mec_cli_zoo},
+    {"train", "train a zoo preset or ONNX model on fashion-mnist, fashion-seg or fortunes", mec_cli_train},
+    {"eval", "accuracy of a model on a dataset split (top-1/top-5/F1, mIoU)", mec_cli_eval},
     {"version", "print the version", mec_cli_version},
 };
 

@@ -68,7 +68,9 @@ mec_status mec_cli_data_shape_of(const mec_graph *g, mec_dataset_kind kind, mec_
                          "the model has %d inputs; an image model for %s takes one", n_fed, dname);
     if (kind == MEC_DATASET_FASHION_SEG && out->image_size && (out->image_size < 32 || out->image_size > 1024))
         return mec_error(MEC_ERR_INVALID_ARG,
-                         "the model's input is %dx%d; fashion-seg canvases are 32..1024 pixels",
+                         "the model takes %dx%d images, but fashion-seg is a segmentation task on "
+                         "canvases of 32..1024 pixels: it needs a model with per-pixel output "
+                         "(N, 11, H, W) such as fcn-small or duc-small",
                          out->image_size, out->image_size);
     return MEC_OK;
 }

@@ -25,6 +25,22 @@ mec_status mec_onnx_wire_check(const ProtobufCMessageDescriptor *desc, const uin
 /* Builds a tensor from a TensorProto. `what` names it in messages
  * ("initializer 'W'"); base_dir is where external data lives (NULL: refused).
  * Messages carry no file prefix. */
+/* Large initializers read from a file straight into tensors (onnx_stream.c). */
+typedef struct mec_onnx_streamed {
+    char *name;
+    mec_tensor *tensor;
+} mec_onnx_streamed;
+
+/* Splits the ONNX file open on fd into a skeleton ModelProto without its
+ * large initializers, and those initializers as tensors. *handled = false
+ * (and MEC_OK) when the file is better parsed whole: nothing large, or a
+ * layout this reader does not expect (the whole-file parser then reports
+ * any error). */
+mec_status mec_onnx_stream_split(int fd, uint64_t size, const char *label, void **skeleton,
+                                 size_t *skeleton_len, mec_onnx_streamed **streamed, int *n_streamed,
+                                 bool *handled);
+void mec_onnx_streamed_free(mec_onnx_streamed *s, int n);
+
 mec_status mec_onnx_tensor_take_proto(Onnx__TensorProto *tp, const char *base_dir,
                                       const char *what, mec_tensor **out);
 mec_status mec_onnx_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,

@@ -13,6 +13,8 @@
 
 typedef struct load_ctx {
     const char *base_dir; /* for external data; NULL refuses it */
+    mec_onnx_streamed *streamed; /* the top graph's large initializers, read apart */
+    int n_streamed;
 } load_ctx;
 
 static mec_status load_graph(const load_ctx *ctx, const Onnx__GraphProto *gp, mec_graph *g,
@@ -267,6 +269,12 @@ static mec_status load_graph(const load_ctx *ctx, const Onnx__GraphProto *gp, me
         st = mec_graph_add_initializer(g, tp->name, t, NULL);
         if (st) return st;
     }
+    for (int i = 0; top && i < ctx->n_streamed; i++) {
+        mec_onnx_streamed *s = &ctx->streamed[i];
+        st = mec_graph_add_initializer(g, s->name, s->tensor, NULL);
+        s->tensor = NULL; /* the graph owns it now, also on failure */
+        if (st) return st;
+    }
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !*vi->name) return mec_error(MEC_ERR_PARSE, "input %zu has no name", i);
@@ -375,28 +383,27 @@ fail:
 /* Parses buf; `release` (if not NULL) is called on buf exactly once, as soon
  * as protobuf-c has its own copy, so a file mapping does not stay resident
  * while the graph is built. */
-static mec_status load_buffer(const void *buf, size_t len, const char *base_dir, const char *label,
+static mec_status load_buffer(const void *buf, size_t len, load_ctx *ctx, const char *label,
                               void (*release)(const void *, size_t), mec_graph **out);
 
 mec_status mec_onnx_load_buffer(const void *buf, size_t len, const char *base_dir,
                                 const char *label, mec_graph **out) {
-    return load_buffer(buf, len, base_dir, label, NULL, out);
+    load_ctx ctx = {base_dir, NULL, 0};
+    return load_buffer(buf, len, &ctx, label, NULL, out);
 }
 
-static mec_status load_buffer_inner(const void *buf, size_t len, const char *base_dir,
-                                    const char *label, void (**release)(const void *, size_t),
-                                    mec_graph **out);
+static mec_status load_buffer_inner(const void *buf, size_t len, load_ctx *ctx, const char *label,
+                                    void (**release)(const void *, size_t), mec_graph **out);
 
-static mec_status load_buffer(const void *buf, size_t len, const char *base_dir, const char *label,
+static mec_status load_buffer(const void *buf, size_t len, load_ctx *ctx, const char *label,
                               void (*release)(const void *, size_t), mec_graph **out) {
-    mec_status st = load_buffer_inner(buf, len, base_dir, label, &release, out);
+    mec_status st = load_buffer_inner(buf, len, ctx, label, &release, out);
     if (release) release(buf, len); /* an early error: not released yet */
     return st;
 }
 
-static mec_status load_buffer_inner(const void *buf, size_t len, const char *base_dir,
-                                    const char *label, void (**release)(const void *, size_t),
-                                    mec_graph **out) {
+static mec_status load_buffer_inner(const void *buf, size_t len, load_ctx *ctx, const char *label,
+                                    void (**release)(const void *, size_t), mec_graph **out) {
     if (!out) return mec_error(MEC_ERR_INVALID_ARG, "mec_onnx_load_buffer: out is NULL");
     *out = NULL;
     if (!label) label = "model";
@@ -420,8 +427,7 @@ static mec_status load_buffer_inner(const void *buf, size_t len, const char *bas
     if (!mp)
         return mec_error(MEC_ERR_PARSE, "%s: not a valid ONNX protobuf (truncated or corrupt)",
                          label);
-    load_ctx ctx = {base_dir};
-    st = load_model(&ctx, mp, out);
+    st = load_model(ctx, mp, out);
     onnx__model_proto__free_unpacked(mp, mec_onnx_pb_allocator());
     if (st) {
         if (st == MEC_ERR_NOMEM && !strstr(mec_last_error(), "out of memory"))
@@ -449,21 +455,43 @@ mec_status mec_onnx_load(const char *path, mec_graph **out) {
                          (long long)sb.st_size);
     }
     size_t len = (size_t)sb.st_size;
-    /* mapped, not read: the pages are dropped right after parsing */
-    void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : NULL;
-    close(fd);
-    if (len && data == MAP_FAILED)
-        return mec_error(MEC_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
-    mec_status st;
     /* External data lives beside the model. */
     const char *slash = strrchr(path, '/');
     char *dir = slash ? mec_strndup(path, (size_t)(slash - path) + (slash == path))
                       : mec_strdup(".");
     if (!dir) {
-        if (data) munmap(data, len);
+        close(fd);
         return mec_error_prefix(MEC_ERR_NOMEM, "%s: ", path);
     }
-    st = load_buffer(data, len, dir, path, data ? unmap_buffer : NULL, out);
+    load_ctx ctx = {dir, NULL, 0};
+    mec_status st;
+    /* Large models: weights read straight into their tensors (held once). */
+    if (len >= ((size_t)1 << 20)) {
+        void *skeleton;
+        size_t skeleton_len;
+        bool handled;
+        st = mec_onnx_stream_split(fd, len, path, &skeleton, &skeleton_len, &ctx.streamed,
+                                   &ctx.n_streamed, &handled);
+        if (st || handled) {
+            close(fd);
+            if (!st)
+                mec_log(MEC_LOG_DEBUG, "%s: %d large initializers read straight into tensors",
+                        path, ctx.n_streamed);
+            if (!st) st = load_buffer(skeleton, skeleton_len, &ctx, path, NULL, out);
+            mec_free(skeleton);
+            mec_onnx_streamed_free(ctx.streamed, ctx.n_streamed);
+            mec_free(dir);
+            return st;
+        }
+    }
+    /* Otherwise mapped, not read: the pages are dropped right after parsing. */
+    void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : NULL;
+    close(fd);
+    if (len && data == MAP_FAILED) {
+        mec_free(dir);
+        return mec_error(MEC_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
+    }
+    st = load_buffer(data, len, &ctx, path, data ? unmap_buffer : NULL, out);
     mec_free(dir);
     return st;
 }

@@ -2,61 +2,13 @@
  * PRelu, Clip, and the normalising Softmax / LogSoftmax / Hardmax, whose
  * axis meaning changed at opset 13 (coerce to 2-D before, one axis after). */
 #include "op_util.h"
+#include "op_stamp.h"
 
 #include <float.h>
 #include <inttypes.h>
 #include <omp.h>
 #include <string.h>
 #include <tgmath.h>
-
-/* Below this many elements a loop runs on one thread. */
-#define PAR_MIN_ELEMS ((int64_t)1 << 15)
-
-/* ------------------------------------------------------- per-dtype stamps */
-
-/* X(sfx, T, C, LD, ST, ...): dtype suffix, storage type, compute type and
- * the load/store conversions (16-bit floats compute in float). Expressions
- * passed into a stamp name the compute type ctype_. */
-#define LD_ID(v) (v)
-#define ST_ID(v) (v)
-#define LD_F16(v) mec_f16_to_f32(v)
-#define ST_F16(v) mec_f32_to_f16((float)(v))
-#define LD_BF16(v) mec_bf16_to_f32(v)
-#define ST_BF16(v) mec_f32_to_bf16((float)(v))
-
-#define FLOAT_TYPES(X, ...)                                                                      \
-    X(f32, float, float, LD_ID, ST_ID, __VA_ARGS__)                                              \
-    X(f64, double, double, LD_ID, ST_ID, __VA_ARGS__)                                            \
-    X(f16, uint16_t, float, LD_F16, ST_F16, __VA_ARGS__)                                         \
-    X(bf16, uint16_t, float, LD_BF16, ST_BF16, __VA_ARGS__)
-#define SINT_TYPES(X, ...)                                                                       \
-    X(i8, int8_t, int8_t, LD_ID, ST_ID, __VA_ARGS__)                                             \
-    X(i16, int16_t, int16_t, LD_ID, ST_ID, __VA_ARGS__)                                          \
-    X(i32, int32_t, int32_t, LD_ID, ST_ID, __VA_ARGS__)                                          \
-    X(i64, int64_t, int64_t, LD_ID, ST_ID, __VA_ARGS__)
-#define UINT_TYPES(X, ...)                                                                       \
-    X(u8, uint8_t, uint8_t, LD_ID, ST_ID, __VA_ARGS__)                                           \
-    X(u16, uint16_t, uint16_t, LD_ID, ST_ID, __VA_ARGS__)                                        \
-    X(u32, uint32_t, uint32_t, LD_ID, ST_ID, __VA_ARGS__)                                        \
-    X(u64, uint64_t, uint64_t, LD_ID, ST_ID, __VA_ARGS__)
-#define INT_TYPES(X, ...) SINT_TYPES(X, __VA_ARGS__) UINT_TYPES(X, __VA_ARGS__)
-#define NUM_TYPES(X, ...) FLOAT_TYPES(X, __VA_ARGS__) INT_TYPES(X, __VA_ARGS__)
-#define NONE(X, ...)
-
-#define DT_f32 MEC_F32
-#define DT_f64 MEC_F64
-#define DT_f16 MEC_F16
-#define DT_bf16 MEC_BF16
-#define DT_i8 MEC_I8
-#define DT_i16 MEC_I16
-#define DT_i32 MEC_I32
-#define DT_i64 MEC_I64
-#define DT_u8 MEC_U8
-#define DT_u16 MEC_U16
-#define DT_u32 MEC_U32
-#define DT_u64 MEC_U64
-
-#define TABLE_ENTRY(sfx, T, C, LD, ST, name) [DT_##sfx] = name##_##sfx,
 
 static mec_status bad_dtype(const mec_op_ctx *ctx, int i) {
     return MEC_OP_ERR(ctx, MEC_ERR_UNSUPPORTED, "input %d has dtype %s, which this op does not support",

@@ -3,14 +3,12 @@
  * each output element folds its reduced run, contiguous when the reduced
  * axes are trailing (LayerNorm's ReduceMean over the last axis). */
 #include "op_util.h"
+#include "op_stamp.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
-
-/* Below this many elements a loop runs on one thread. */
-#define PAR_MIN_ELEMS ((int64_t)1 << 15)
 
 enum reduce_kind { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LOGSUM, R_LSE, R_SUMSQ };
 
@@ -26,21 +24,6 @@ static inline double abs_d(double a) { return fabs(a); }
 static inline int64_t abs_i(int64_t a) { return a < 0 ? (int64_t)(0u - (uint64_t)a) : a; }
 static inline uint64_t abs_u(uint64_t a) { return a; }
 #define ACC_OP(op, acc) _Generic((acc), double: op##_d, int64_t: op##_i, uint64_t: op##_u)
-
-/* Saturating double -> int64 (NaN gives 0). */
-static inline int64_t f64_to_i64(double v) {
-    if (v != v) return 0;
-    if (v >= 9223372036854775807.0) return INT64_MAX;
-    if (v <= -9223372036854775808.0) return INT64_MIN;
-    return (int64_t)v;
-}
-
-#define LD_ID(v) (v)
-#define ST_ID(v) (v)
-#define LD_F16(v) mec_f16_to_f32(v)
-#define ST_F16(v) mec_f32_to_f16((float)(v))
-#define LD_BF16(v) mec_bf16_to_f32(v)
-#define ST_BF16(v) mec_f32_to_bf16((float)(v))
 
 /* X(sfx, T, C, ACC, LD, ST, LO, HI, ISF): storage, compute and accumulator
  * types, conversions, the type's range (identities of Max/Min) and whether
@@ -58,19 +41,6 @@ static inline int64_t f64_to_i64(double v) {
     X(u16, uint16_t, uint16_t, uint64_t, LD_ID, ST_ID, 0, UINT16_MAX, 0)                         \
     X(u32, uint32_t, uint32_t, uint64_t, LD_ID, ST_ID, 0, UINT32_MAX, 0)                         \
     X(u64, uint64_t, uint64_t, uint64_t, LD_ID, ST_ID, 0, UINT64_MAX, 0)
-
-#define DT_f32 MEC_F32
-#define DT_f64 MEC_F64
-#define DT_f16 MEC_F16
-#define DT_bf16 MEC_BF16
-#define DT_i8 MEC_I8
-#define DT_i16 MEC_I16
-#define DT_i32 MEC_I32
-#define DT_i64 MEC_I64
-#define DT_u8 MEC_U8
-#define DT_u16 MEC_U16
-#define DT_u32 MEC_U32
-#define DT_u64 MEC_U64
 
 /* ------------------------------------------------------------ the plan */
 

@@ -289,7 +289,9 @@ mec_status mec_optimize_graph(mec_graph *g, mec_optimize_report *rep) {
     mec_status st;
     char *removed = mec_calloc((size_t)g->n_nodes + 1, 1);
     if (!removed) return MEC_ERR_NOMEM;
-    st = fold_batchnorm(g, removed, &rep->bn_folded);
+    /* first: it turns Constant nodes into the initializers the others match */
+    st = mec_optimize_transformer(g, rep);
+    if (!st) st = fold_batchnorm(g, removed, &rep->bn_folded);
     if (!st) st = mec_graph_remove_nodes(g, removed);
     memset(removed, 0, (size_t)g->n_nodes + 1);
     if (!st) st = fuse_conv(g, removed, &rep->conv_fused);
@@ -306,7 +308,9 @@ mec_status mec_optimize_graph(mec_graph *g, mec_optimize_report *rep) {
         if (!st) st = mec_graph_remove_nodes(g, removed);
         mec_free(removed);
     }
-    if (!st && (rep->bn_folded || rep->conv_fused || rep->matmul_fused || rep->qdq_fused)) {
+    if (!st && (rep->bn_folded || rep->conv_fused || rep->matmul_fused || rep->qdq_fused ||
+                rep->constants_inlined || rep->layernorm_fused || rep->skip_layernorm_fused ||
+                rep->attention_fused)) {
         if (!mec_graph_opset(g, "mec")) st = mec_graph_set_opset(g, "mec", 1);
         if (!st) st = mec_graph_prune(g);
         if (!st) st = mec_graph_toposort(g);

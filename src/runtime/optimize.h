@@ -9,11 +9,20 @@ typedef struct mec_optimize_report {
     int conv_fused;   /* Conv(+Add)(+Relu) into mec.FusedConv */
     int matmul_fused; /* MatMul+Add(+Gelu|Relu) into mec.FusedMatMul */
     int qdq_fused;    /* DequantizeLinear → Conv/MatMul/Gemm → QuantizeLinear into int8 ops */
+    int constants_inlined; /* Constant nodes turned into initializers */
+    int layernorm_fused;   /* decomposed LayerNorm into mec.LayerNormalization */
+    int skip_layernorm_fused; /* Add → LayerNorm into mec.LayerNormalization's Skip */
+    int attention_fused;   /* MatMul-scale-[mask]-Softmax-MatMul into mec.Attention */
 } mec_optimize_report;
 
 /* The QDQ pass (optimize_qdq.c): int8 patterns into real int8 ops. Marks
  * replaced nodes in removed[] (sized n_nodes + 1 by the caller). */
 mec_status mec_optimize_qdq(mec_graph *g, char *removed, int *count);
+
+/* The transformer passes (optimize_transformer.c): Constant nodes into
+ * initializers, decomposed LayerNorm and attention into fused "mec" ops.
+ * Adds to rep's counters. */
+mec_status mec_optimize_transformer(mec_graph *g, mec_optimize_report *rep);
 
 /* Rewrites g in place (g must be topologically sorted). */
 mec_status mec_optimize_graph(mec_graph *g, mec_optimize_report *rep);
