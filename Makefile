@@ -90,7 +90,7 @@ bench: all
 	BUILD=$(BUILD) bash bench/run.sh
 
 fuzz:
-	$(MAKE) -f tests/fuzz/Makefile
+	$(MAKE) -f tests/fuzz/Makefile LDLIBS="$(LDLIBS)"
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) include/mec/*.h tests/unit/*.c

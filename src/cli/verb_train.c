@@ -88,8 +88,8 @@ static const preset_default preset_defaults[] = {
     {"resnext", {4, 128, 0.1f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 5e-4f, 0.0f}},
     {"fcn", {10, 32, 0.2f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 1e-4f, 0.0f}},
     {"duc", {10, 32, 0.2f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 1e-4f, 0.0f}},
-    {"bert", {10, 32, 5e-4f, MEC_OPTIM_ADAMW, MEC_LR_COSINE, 100, 1.0f, 0.01f, 0.0f}},
-    {"roberta", {10, 32, 5e-4f, MEC_OPTIM_ADAMW, MEC_LR_COSINE, 100, 1.0f, 0.01f, 0.0f}},
+    {"bert", {6, 32, 5e-4f, MEC_OPTIM_ADAMW, MEC_LR_COSINE, 100, 1.0f, 0.01f, 0.0f}},
+    {"roberta", {6, 32, 5e-4f, MEC_OPTIM_ADAMW, MEC_LR_COSINE, 100, 1.0f, 0.01f, 0.0f}},
 };
 
 static train_hp default_hp(const char *family, mec_task task, bool text) {
@@ -415,8 +415,11 @@ int mec_cli_train(int argc, char **argv) {
     /* libgomp reads OMP_WAIT_POLICY at start-up: spinning threads on a busy
      * machine cost training far more than they save, so run again passive. */
     if (!getenv("OMP_WAIT_POLICY")) {
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[n > 0 ? n : 0] = '\0';
         setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-        execv("/proc/self/exe", argv - 1); /* argv - 1: main's argv */
+        execv(n > 0 ? self : "/proc/self/exe", argv - 1); /* argv - 1: main's argv */
         /* if exec fails we simply go on with the default policy */
     }
     static run R;
@@ -579,6 +582,8 @@ int mec_cli_train(int argc, char **argv) {
         goto done;
     }
     if ((st = mkdirs(r->dir))) goto fail;
+    if (old_json && !json_has_hash(old_json, r->hash) && !o->json)
+        fprintf(stderr, "mecbench train: note: %s held a run with other inputs; it is replaced\n", r->dir);
 
     /* 4. the trainer */
     int64_t steps_per_epoch = (r->n_train + hp.batch - 1) / hp.batch;

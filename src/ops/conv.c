@@ -17,42 +17,10 @@ typedef struct conv_geo {
     int64_t in_sp, out_sp, kk;   /* products of in, out and k */
 } conv_geo;
 
-enum { AUTO_NOTSET, AUTO_SAME_UPPER, AUTO_SAME_LOWER, AUTO_VALID };
-
-static mec_status read_auto_pad(const mec_op_ctx *ctx, int *mode) {
-    const char *s = mec_node_string(ctx->node, "auto_pad", "NOTSET");
-    if (!strcmp(s, "NOTSET") || !*s) *mode = AUTO_NOTSET;
-    else if (!strcmp(s, "SAME_UPPER")) *mode = AUTO_SAME_UPPER;
-    else if (!strcmp(s, "SAME_LOWER")) *mode = AUTO_SAME_LOWER;
-    else if (!strcmp(s, "VALID")) *mode = AUTO_VALID;
-    else return MEC_OP_ERR(ctx, MEC_ERR_UNSUPPORTED, "attribute auto_pad is '%s', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", s);
-    return MEC_OK;
-}
-
-/* Reads an INTS attribute of exactly n values, each >= min, into v (dflt when absent). */
-static mec_status read_dims_attr(const mec_op_ctx *ctx, const char *name, int n, int64_t min,
-                                 int64_t dflt, int64_t *v) {
-    const int64_t *a = NULL;
-    int64_t cnt = mec_node_ints(ctx->node, name, &a);
-    if (cnt < 0) {
-        for (int i = 0; i < n; i++) v[i] = dflt;
-        return MEC_OK;
-    }
-    if (cnt != n)
-        return MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "attribute %s has %" PRId64 " values, expected %d",
-                          name, cnt, n);
-    for (int i = 0; i < n; i++) {
-        if (a[i] < min || a[i] > ((int64_t)1 << 31))
-            return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "attribute %s[%d] is %" PRId64 ", expected >= %" PRId64,
-                              name, i, a[i], min);
-        v[i] = a[i];
-    }
-    return MEC_OK;
-}
-
 /* Common checks and attributes of Conv and ConvTranspose; fills everything
  * but the output dims and (for auto_pad) the pads. */
-static mec_status geo_common(const mec_op_ctx *ctx, bool transpose, conv_geo *g, int *auto_pad) {
+static mec_status geo_common(const mec_op_ctx *ctx, bool transpose, conv_geo *g,
+                             mec_auto_pad *auto_pad) {
     mec_status st = mec_op_check_arity(ctx, 2, 3);
     if (st) return st;
     const mec_tensor *x = ctx->in[0], *w = ctx->in[1], *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
@@ -112,31 +80,28 @@ static mec_status geo_common(const mec_op_ctx *ctx, bool transpose, conv_geo *g,
         g->in_sp *= g->in[d];
         g->kk *= g->k[d];
     }
-    if ((st = read_dims_attr(ctx, "strides", n, 1, 1, g->s))) return st;
-    if ((st = read_dims_attr(ctx, "dilations", n, 1, 1, g->dl))) return st;
+    if ((st = mec_op_dims_attr(ctx, "strides", n, 1, 1, g->s))) return st;
+    if ((st = mec_op_dims_attr(ctx, "dilations", n, 1, 1, g->dl))) return st;
     int64_t pads[2 * MEC_MAX_DIMS];
-    if ((st = read_dims_attr(ctx, "pads", 2 * n, 0, 0, pads))) return st;
+    if ((st = mec_op_dims_attr(ctx, "pads", 2 * n, 0, 0, pads))) return st;
     for (int d = 0; d < n; d++) {
         g->pb[d] = pads[d];
         g->pe[d] = pads[n + d];
     }
-    return read_auto_pad(ctx, auto_pad);
+    return mec_op_auto_pad(ctx, auto_pad);
 }
 
 static mec_status conv_geometry(const mec_op_ctx *ctx, conv_geo *g) {
-    int auto_pad;
+    mec_auto_pad auto_pad;
     mec_status st = geo_common(ctx, false, g, &auto_pad);
     if (st) return st;
     g->out_sp = 1;
     for (int d = 0; d < g->nsp; d++) {
         int64_t eff = (g->k[d] - 1) * g->dl[d] + 1;
-        if (auto_pad == AUTO_SAME_UPPER || auto_pad == AUTO_SAME_LOWER) {
-            int64_t out = (g->in[d] + g->s[d] - 1) / g->s[d];
-            int64_t total = (out - 1) * g->s[d] + eff - g->in[d];
-            if (total < 0) total = 0;
-            g->pb[d] = auto_pad == AUTO_SAME_UPPER ? total / 2 : total - total / 2;
-            g->pe[d] = total - g->pb[d];
-        } else if (auto_pad == AUTO_VALID) {
+        if (auto_pad == MEC_AUTO_PAD_SAME_UPPER || auto_pad == MEC_AUTO_PAD_SAME_LOWER) {
+            mec_op_same_pads(g->in[d], g->s[d], eff, auto_pad == MEC_AUTO_PAD_SAME_UPPER,
+                             &g->pb[d], &g->pe[d]);
+        } else if (auto_pad == MEC_AUTO_PAD_VALID) {
             g->pb[d] = g->pe[d] = 0;
         }
         int64_t padded = g->in[d] + g->pb[d] + g->pe[d];
@@ -150,12 +115,12 @@ static mec_status conv_geometry(const mec_op_ctx *ctx, conv_geo *g) {
 }
 
 static mec_status convt_geometry(const mec_op_ctx *ctx, conv_geo *g) {
-    int auto_pad;
+    mec_auto_pad auto_pad;
     mec_status st = geo_common(ctx, true, g, &auto_pad);
     if (st) return st;
     int n = g->nsp;
     int64_t opad[MEC_MAX_DIMS];
-    if ((st = read_dims_attr(ctx, "output_padding", n, 0, 0, opad))) return st;
+    if ((st = mec_op_dims_attr(ctx, "output_padding", n, 0, 0, opad))) return st;
     const int64_t *os = NULL;
     int64_t nos = mec_node_ints(ctx->node, "output_shape", &os);
     /* output_shape may list all dims (N, C, ...) or only the spatial ones. */
@@ -171,7 +136,8 @@ static mec_status convt_geometry(const mec_op_ctx *ctx, conv_geo *g) {
         int64_t full = g->s[d] * (g->in[d] - 1) + opad[d] + eff;
         int64_t want = -1;
         if (nos >= 0) want = os[d];
-        else if (auto_pad == AUTO_SAME_UPPER || auto_pad == AUTO_SAME_LOWER) want = g->in[d] * g->s[d];
+        else if (auto_pad == MEC_AUTO_PAD_SAME_UPPER || auto_pad == MEC_AUTO_PAD_SAME_LOWER)
+            want = g->in[d] * g->s[d];
         if (want >= 0) {
             if (want < 1)
                 return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "output_shape[%d] is %" PRId64, d, want);
@@ -179,7 +145,7 @@ static mec_status convt_geometry(const mec_op_ctx *ctx, conv_geo *g) {
             if (total <= 0) { /* a larger output gets zeros past the end */
                 g->pb[d] = 0;
                 g->pe[d] = total;
-            } else if (auto_pad == AUTO_SAME_UPPER) {
+            } else if (auto_pad == MEC_AUTO_PAD_SAME_UPPER) {
                 g->pb[d] = total / 2;
                 g->pe[d] = total - total / 2;
             } else {
@@ -188,7 +154,7 @@ static mec_status convt_geometry(const mec_op_ctx *ctx, conv_geo *g) {
             }
             g->out[d] = want;
         } else {
-            if (auto_pad == AUTO_VALID) g->pb[d] = g->pe[d] = 0;
+            if (auto_pad == MEC_AUTO_PAD_VALID) g->pb[d] = g->pe[d] = 0;
             g->out[d] = full - g->pb[d] - g->pe[d];
             if (g->out[d] < 1)
                 return MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "pads leave spatial dim %d with %" PRId64 " elements",

@@ -12,26 +12,6 @@
 
 /* ------------------------------------------------------------- helpers */
 
-static double load_f(const void *p, mec_dtype t, int64_t i) {
-    switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
-    default: return 0.0;
-    }
-}
-
-static void store_f(void *p, mec_dtype t, int64_t i, double v) {
-    switch (t) {
-    case MEC_F32: ((float *)p)[i] = (float)v; break;
-    case MEC_F64: ((double *)p)[i] = v; break;
-    case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)v); break;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)v); break;
-    default: break;
-    }
-}
-
 static bool is_float(mec_dtype t) { return t == MEC_F32 || t == MEC_F64 || t == MEC_F16 || t == MEC_BF16; }
 
 static const mec_dtype float_types[] = {MEC_F32, MEC_F64, MEC_F16, MEC_BF16, 0};
@@ -113,8 +93,10 @@ static mec_status nms_geometry(const mec_op_ctx *ctx, nms_geo *g) {
 
 /* Corners (y1, x1, y2, x2) ordered min/max of box i. */
 static void nms_box(const mec_tensor *boxes, int64_t base, bool center, double *c) {
-    double a = load_f(boxes->data, boxes->dtype, base), b = load_f(boxes->data, boxes->dtype, base + 1);
-    double p = load_f(boxes->data, boxes->dtype, base + 2), q = load_f(boxes->data, boxes->dtype, base + 3);
+    double a = mec_op_load_f64(boxes->data, boxes->dtype, base),
+           b = mec_op_load_f64(boxes->data, boxes->dtype, base + 1);
+    double p = mec_op_load_f64(boxes->data, boxes->dtype, base + 2),
+           q = mec_op_load_f64(boxes->data, boxes->dtype, base + 3);
     if (center) { /* (x_center, y_center, width, height) */
         c[0] = b - q / 2, c[2] = b + q / 2, c[1] = a - p / 2, c[3] = a + p / 2;
     } else {
@@ -174,7 +156,7 @@ static int64_t nms_run(const mec_op_ctx *ctx, const nms_geo *g, void *work, int6
         for (int64_t c = 0; c < g->C; c++) {
             int64_t nc = 0, ns = 0;
             for (int64_t i = 0; i < g->n; i++) {
-                double s = load_f(scores->data, scores->dtype, (b * g->C + c) * g->n + i);
+                double s = mec_op_load_f64(scores->data, scores->dtype, (b * g->C + c) * g->n + i);
                 if (!g->has_score_thr || s > g->score_thr) cand[nc++] = (nms_cand){s, i};
             }
             cand_sort(cand, nc);
@@ -303,10 +285,10 @@ static void roi_taps(const mec_tensor *x, int64_t plane, const roi_geo *g, doubl
     else x1 = x0 + 1;
     double ly = y - (double)y0, lx = xx - (double)x0, hy = 1.0 - ly, hx = 1.0 - lx;
     int64_t base = plane * g->H * g->W;
-    tap[0] = hy * hx * load_f(x->data, x->dtype, base + y0 * g->W + x0);
-    tap[1] = hy * lx * load_f(x->data, x->dtype, base + y0 * g->W + x1);
-    tap[2] = ly * hx * load_f(x->data, x->dtype, base + y1 * g->W + x0);
-    tap[3] = ly * lx * load_f(x->data, x->dtype, base + y1 * g->W + x1);
+    tap[0] = hy * hx * mec_op_load_f64(x->data, x->dtype, base + y0 * g->W + x0);
+    tap[1] = hy * lx * mec_op_load_f64(x->data, x->dtype, base + y0 * g->W + x1);
+    tap[2] = ly * hx * mec_op_load_f64(x->data, x->dtype, base + y1 * g->W + x0);
+    tap[3] = ly * lx * mec_op_load_f64(x->data, x->dtype, base + y1 * g->W + x1);
 }
 
 // X: (N, C, H, W), rois: (R, 4) as (x1, y1, x2, y2), batch_indices: (R) -> Y: (R, C, oh, ow)
@@ -322,10 +304,10 @@ static mec_status roi_exec(mec_op_ctx *ctx) {
         if (b < 0 || b >= g.N)
             return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "batch_indices[%" PRId64 "] = %" PRId64 " is outside [0, %" PRId64 ")",
                               r, b, g.N);
-        double sw = load_f(rois->data, rois->dtype, r * 4) * g.scale - off;
-        double sh = load_f(rois->data, rois->dtype, r * 4 + 1) * g.scale - off;
-        double ew = load_f(rois->data, rois->dtype, r * 4 + 2) * g.scale - off;
-        double eh = load_f(rois->data, rois->dtype, r * 4 + 3) * g.scale - off;
+        double sw = mec_op_load_f64(rois->data, rois->dtype, r * 4) * g.scale - off;
+        double sh = mec_op_load_f64(rois->data, rois->dtype, r * 4 + 1) * g.scale - off;
+        double ew = mec_op_load_f64(rois->data, rois->dtype, r * 4 + 2) * g.scale - off;
+        double eh = mec_op_load_f64(rois->data, rois->dtype, r * 4 + 3) * g.scale - off;
         double rw = ew - sw, rh = eh - sh;
         if (!g.half_pixel) {
             rw = fmax(rw, 1.0);
@@ -357,8 +339,8 @@ static mec_status roi_exec(mec_op_ctx *ctx) {
                             }
                         }
                     }
-                    store_f(y->data, y->dtype, ((r * g.C + c) * g.oh + ph) * g.ow + pw,
-                            g.max_mode ? acc : acc / count);
+                    mec_op_store_f64(y->data, y->dtype, ((r * g.C + c) * g.oh + ph) * g.ow + pw,
+                                     g.max_mode ? acc : acc / count);
                 }
     }
     return MEC_OK;
@@ -444,7 +426,7 @@ static double gs_pixel(const mec_tensor *x, int64_t base, const gs_geo *g, int64
         r = r < 0 ? 0 : r >= g->H ? g->H - 1 : r;
         c = c < 0 ? 0 : c >= g->W ? g->W - 1 : c;
     }
-    return load_f(x->data, x->dtype, base + r * g->W + c);
+    return mec_op_load_f64(x->data, x->dtype, base + r * g->W + c);
 }
 
 static void cubic_coeffs(double t, double w[4]) {
@@ -469,7 +451,8 @@ static mec_status gs_exec(mec_op_ctx *ctx) {
         for (int64_t oy = 0; oy < g.oh; oy++)
             for (int64_t ox = 0; ox < g.ow; ox++) {
                 int64_t gi = ((n * g.oh + oy) * g.ow + ox) * 2;
-                double nx = load_f(grid->data, grid->dtype, gi), ny = load_f(grid->data, grid->dtype, gi + 1);
+                double nx = mec_op_load_f64(grid->data, grid->dtype, gi),
+                       ny = mec_op_load_f64(grid->data, grid->dtype, gi + 1);
                 double px = g.align ? (nx + 1) / 2 * (double)(g.W - 1) : ((nx + 1) * (double)g.W - 1) / 2;
                 double py = g.align ? (ny + 1) / 2 * (double)(g.H - 1) : ((ny + 1) * (double)g.H - 1) / 2;
                 if (g.mode == GS_NEAREST) {
@@ -505,7 +488,7 @@ static mec_status gs_exec(mec_op_ctx *ctx) {
                             v += wy[i] * row;
                         }
                     }
-                    store_f(y->data, y->dtype, ((n * g.C + c) * g.oh + oy) * g.ow + ox, v);
+                    mec_op_store_f64(y->data, y->dtype, ((n * g.C + c) * g.oh + oy) * g.ow + ox, v);
                 }
             }
     return MEC_OK;
@@ -593,7 +576,7 @@ static mec_status unpool_exec(mec_op_ctx *ctx) {
             rem /= dflt[d];
             stride *= shape[d];
         }
-        store_f(y->data, y->dtype, pos, load_f(x->data, x->dtype, i));
+        mec_op_store_f64(y->data, y->dtype, pos, mec_op_load_f64(x->data, x->dtype, i));
     }
     return MEC_OK;
 }
@@ -632,7 +615,7 @@ static mec_status uniq_geometry(const mec_op_ctx *ctx, uniq_geo *g) {
 static int cmp_elem(const mec_tensor *x, int64_t i, int64_t j) {
     switch (x->dtype) {
     case MEC_F32: case MEC_F64: case MEC_F16: case MEC_BF16: {
-        double a = load_f(x->data, x->dtype, i), b = load_f(x->data, x->dtype, j);
+        double a = mec_op_load_f64(x->data, x->dtype, i), b = mec_op_load_f64(x->data, x->dtype, j);
         return a < b ? -1 : a > b ? 1 : 0;
     }
     case MEC_U64: {
@@ -842,7 +825,8 @@ static mec_status det_exec(mec_op_ctx *ctx) {
     if (st) return st;
     double *a = ctx->scratch;
     for (int64_t k = 0; k < mats; k++) {
-        for (int64_t i = 0; i < m * m; i++) a[i] = load_f(x->data, x->dtype, k * m * m + i);
+        for (int64_t i = 0; i < m * m; i++)
+            a[i] = mec_op_load_f64(x->data, x->dtype, k * m * m + i);
         double det = 1.0;
         for (int64_t c = 0; c < m && det != 0.0; c++) {
             int64_t p = c;
@@ -866,7 +850,7 @@ static mec_status det_exec(mec_op_ctx *ctx) {
                 for (int64_t j = c; j < m; j++) a[r * m + j] -= f * a[c * m + j];
             }
         }
-        store_f(y->data, y->dtype, k, det);
+        mec_op_store_f64(y->data, y->dtype, k, det);
     }
     return MEC_OK;
 }
@@ -1168,7 +1152,8 @@ static mec_status ein_exec(mec_op_ctx *ctx) {
             }
             if (fl) {
                 double prod = 1.0;
-                for (int i = 0; i < p.n_ops; i++) prod *= load_f(ctx->in[i]->data, dt, off[i]);
+                for (int i = 0; i < p.n_ops; i++)
+                    prod *= mec_op_load_f64(ctx->in[i]->data, dt, off[i]);
                 acc += prod;
             } else {
                 uint64_t prod = 1;
@@ -1177,7 +1162,7 @@ static mec_status ein_exec(mec_op_ctx *ctx) {
             }
         }
         if (fl) {
-            store_f(y->data, dt, o, acc);
+            mec_op_store_f64(y->data, dt, o, acc);
         } else {
             switch (dt) {
             case MEC_I32: ((int32_t *)y->data)[o] = (int32_t)iacc; break;

@@ -9,17 +9,8 @@
 #include <omp.h>
 #endif
 
-/* Element i of a contiguous tensor of dtype t, as double / int64, and stores. */
-static double load_f(const void *p, mec_dtype t, int64_t i) {
-    switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
-    default: return 0.0;
-    }
-}
-
+/* Element i of a contiguous integer tensor of dtype t as int64, and the
+ * store back (float elements go through mec_op_load_f64/mec_op_store_f64). */
 static int64_t load_i(const void *p, mec_dtype t, int64_t i) {
     switch (t) {
     case MEC_I32: return ((const int32_t *)p)[i];
@@ -30,12 +21,8 @@ static int64_t load_i(const void *p, mec_dtype t, int64_t i) {
     }
 }
 
-static void store(void *p, mec_dtype t, int64_t i, double f, int64_t v) {
+static void store_i(void *p, mec_dtype t, int64_t i, int64_t v) {
     switch (t) {
-    case MEC_F32: ((float *)p)[i] = (float)f; break;
-    case MEC_F64: ((double *)p)[i] = f; break;
-    case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)f); break;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)f); break;
     case MEC_I32: ((int32_t *)p)[i] = (int32_t)v; break;
     case MEC_I64: ((int64_t *)p)[i] = v; break;
     case MEC_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
@@ -60,13 +47,14 @@ static void gemm_generic(mec_dtype t, bool ta, bool tb, int64_t M, int64_t N, in
                 int64_t s = accumulate ? load_i(y, t, yoff + i * N + j) : 0;
                 for (int64_t k = 0; k < K; k++)
                     s += load_i(a, t, ai + k * as) * load_i(b, t, bj + k * bs);
-                store(y, t, yoff + i * N + j, 0, s);
+                store_i(y, t, yoff + i * N + j, s);
             } else {
                 double s = 0;
-                for (int64_t k = 0; k < K; k++) s += load_f(a, t, ai + k * as) * load_f(b, t, bj + k * bs);
+                for (int64_t k = 0; k < K; k++)
+                    s += mec_op_load_f64(a, t, ai + k * as) * mec_op_load_f64(b, t, bj + k * bs);
                 s *= alpha;
-                if (accumulate) s += load_f(y, t, yoff + i * N + j);
-                store(y, t, yoff + i * N + j, s, 0);
+                if (accumulate) s += mec_op_load_f64(y, t, yoff + i * N + j);
+                mec_op_store_f64(y, t, yoff + i * N + j, s);
             }
         }
 }
@@ -140,8 +128,9 @@ static mec_status gemm_exec(mec_op_ctx *ctx) {
     if (with_c)
         for (int64_t i = 0; i < g.M; i++)
             for (int64_t j = 0; j < g.N; j++)
-                store(y->data, y->dtype, i * g.N + j,
-                      (double)beta * load_f(c->data, c->dtype, i * g.c_rs + j * g.c_cs), 0);
+                mec_op_store_f64(y->data, y->dtype, i * g.N + j,
+                                 (double)beta *
+                                     mec_op_load_f64(c->data, c->dtype, i * g.c_rs + j * g.c_cs));
     if (a->dtype == MEC_F32) {
         mec_sgemm(g.ta, g.tb, g.M, g.N, g.K, alpha, a->data, a->shape[1], b->data, b->shape[1],
                   with_c ? 1.0f : 0.0f, y->data, g.N);

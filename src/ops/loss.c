@@ -7,26 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-static double load_f(const void *p, mec_dtype t, int64_t i) {
-    switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
-    default: return 0.0;
-    }
-}
-
-static void store_f(void *p, mec_dtype t, int64_t i, double v) {
-    switch (t) {
-    case MEC_F32: ((float *)p)[i] = (float)v; break;
-    case MEC_F64: ((double *)p)[i] = v; break;
-    case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)v); break;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)v); break;
-    default: break;
-    }
-}
-
 static int64_t load_i(const void *p, mec_dtype t, int64_t i) {
     return t == MEC_I32 ? ((const int32_t *)p)[i] : ((const int64_t *)p)[i];
 }
@@ -127,15 +107,16 @@ static mec_status loss_run(mec_op_ctx *ctx, const loss_geo *g, bool softmax) {
             if (softmax) {
                 double mx = -INFINITY, s = 0.0;
                 for (int64_t c = 0; c < C; c++) {
-                    double v = load_f(x->data, x->dtype, base + c * D);
+                    double v = mec_op_load_f64(x->data, x->dtype, base + c * D);
                     if (v > mx) mx = v;
                 }
-                for (int64_t c = 0; c < C; c++) s += exp(load_f(x->data, x->dtype, base + c * D) - mx);
+                for (int64_t c = 0; c < C; c++)
+                    s += exp(mec_op_load_f64(x->data, x->dtype, base + c * D) - mx);
                 shift = mx + log(s);
                 if (lp)
                     for (int64_t c = 0; c < C; c++)
-                        store_f(lp->data, lp->dtype, base + c * D,
-                                load_f(x->data, x->dtype, base + c * D) - shift);
+                        mec_op_store_f64(lp->data, lp->dtype, base + c * D,
+                                         mec_op_load_f64(x->data, x->dtype, base + c * D) - shift);
             }
             int64_t t = load_i(tg->data, tg->dtype, n * D + d);
             double loss = 0.0, w = 0.0;
@@ -144,15 +125,16 @@ static mec_status loss_run(mec_op_ctx *ctx, const loss_geo *g, bool softmax) {
                     return MEC_OP_ERR(ctx, MEC_ERR_RANGE,
                                       "target %" PRId64 " at (%" PRId64 ", %" PRId64 ") is outside [0, %" PRId64 ")",
                                       t, n, d, C);
-                w = g->weight ? load_f(g->weight->data, g->weight->dtype, t) : 1.0;
-                loss = -(load_f(x->data, x->dtype, base + t * D) - shift) * w;
+                w = g->weight ? mec_op_load_f64(g->weight->data, g->weight->dtype, t) : 1.0;
+                loss = -(mec_op_load_f64(x->data, x->dtype, base + t * D) - shift) * w;
             }
-            if (g->red == RED_NONE) store_f(y->data, y->dtype, n * D + d, loss);
+            if (g->red == RED_NONE) mec_op_store_f64(y->data, y->dtype, n * D + d, loss);
             total += loss;
             wsum += w;
         }
-    if (g->red == RED_SUM) store_f(y->data, y->dtype, 0, total);
-    else if (g->red == RED_MEAN) store_f(y->data, y->dtype, 0, total / wsum); /* 0/0 = NaN, as ONNX */
+    if (g->red == RED_SUM) mec_op_store_f64(y->data, y->dtype, 0, total);
+    else if (g->red == RED_MEAN)
+        mec_op_store_f64(y->data, y->dtype, 0, total / wsum); /* 0/0 = NaN, as ONNX */
     return MEC_OK;
 }
 

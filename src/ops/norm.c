@@ -9,26 +9,6 @@
 
 static const mec_dtype float_types[] = {MEC_F32, MEC_F64, MEC_F16, MEC_BF16, 0};
 
-static double load_f(const void *p, mec_dtype t, int64_t i) {
-    switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
-    default: return 0.0;
-    }
-}
-
-static void store_f(void *p, mec_dtype t, int64_t i, double v) {
-    switch (t) {
-    case MEC_F32: ((float *)p)[i] = (float)v; break;
-    case MEC_F64: ((double *)p)[i] = v; break;
-    case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)v); break;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)v); break;
-    default: break;
-    }
-}
-
 static int64_t spatial_size(const mec_tensor *x) {
     int64_t s = 1;
     for (int d = 2; d < x->ndim; d++) s *= x->shape[d];
@@ -110,27 +90,31 @@ static mec_status bn_exec(mec_op_ctx *ctx) {
     int nth = N * C * sp >= 65536 ? mec_threads_get() : 1;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
     for (int64_t c = 0; c < C; c++) {
-        double m = load_f(mean->data, mean->dtype, c), v = load_f(var->data, var->dtype, c);
+        double m = mec_op_load_f64(mean->data, mean->dtype, c),
+               v = mec_op_load_f64(var->data, var->dtype, c);
         if (train) {
             double s = 0, s2 = 0;
             for (int64_t n = 0; n < N; n++)
-                for (int64_t i = 0; i < sp; i++) s += load_f(x->data, x->dtype, (n * C + c) * sp + i);
+                for (int64_t i = 0; i < sp; i++)
+                    s += mec_op_load_f64(x->data, x->dtype, (n * C + c) * sp + i);
             double cnt = (double)(N * sp), bm = cnt > 0 ? s / cnt : 0;
             for (int64_t n = 0; n < N; n++)
                 for (int64_t i = 0; i < sp; i++) {
-                    double d = load_f(x->data, x->dtype, (n * C + c) * sp + i) - bm;
+                    double d = mec_op_load_f64(x->data, x->dtype, (n * C + c) * sp + i) - bm;
                     s2 += d * d;
                 }
             double bv = cnt > 0 ? s2 / cnt : 0;
             if (ctx->n_out > 1 && ctx->out[1])
-                store_f(ctx->out[1]->data, ctx->out[1]->dtype, c, m * momentum + bm * (1 - momentum));
+                mec_op_store_f64(ctx->out[1]->data, ctx->out[1]->dtype, c,
+                                 m * momentum + bm * (1 - momentum));
             if (ctx->n_out > 2 && ctx->out[2])
-                store_f(ctx->out[2]->data, ctx->out[2]->dtype, c, v * momentum + bv * (1 - momentum));
+                mec_op_store_f64(ctx->out[2]->data, ctx->out[2]->dtype, c,
+                                 v * momentum + bv * (1 - momentum));
             m = bm;
             v = bv;
         }
-        double a = load_f(sc->data, sc->dtype, c) / sqrt(v + eps);
-        double b = load_f(bi->data, bi->dtype, c) - m * a;
+        double a = mec_op_load_f64(sc->data, sc->dtype, c) / sqrt(v + eps);
+        double b = mec_op_load_f64(bi->data, bi->dtype, c) - m * a;
         for (int64_t n = 0; n < N; n++) {
             int64_t base = (n * C + c) * sp;
             if (x->dtype == MEC_F32) {
@@ -139,7 +123,8 @@ static mec_status bn_exec(mec_op_ctx *ctx) {
                 for (int64_t i = 0; i < sp; i++) ys[i] = xs[i] * fa + fb;
             } else {
                 for (int64_t i = 0; i < sp; i++)
-                    store_f(y->data, y->dtype, base + i, load_f(x->data, x->dtype, base + i) * a + b);
+                    mec_op_store_f64(y->data, y->dtype, base + i,
+                                     mec_op_load_f64(x->data, x->dtype, base + i) * a + b);
             }
         }
     }
@@ -173,16 +158,18 @@ static mec_status in_exec(mec_op_ctx *ctx) {
     for (int64_t p = 0; p < planes; p++) {
         int64_t base = p * sp, c = p % C;
         double s = 0, s2 = 0;
-        for (int64_t i = 0; i < sp; i++) s += load_f(x->data, x->dtype, base + i);
+        for (int64_t i = 0; i < sp; i++) s += mec_op_load_f64(x->data, x->dtype, base + i);
         double m = sp ? s / (double)sp : 0;
         for (int64_t i = 0; i < sp; i++) {
-            double d = load_f(x->data, x->dtype, base + i) - m;
+            double d = mec_op_load_f64(x->data, x->dtype, base + i) - m;
             s2 += d * d;
         }
         double inv = 1.0 / sqrt((sp ? s2 / (double)sp : 0) + eps);
-        double a = load_f(sc->data, sc->dtype, c) * inv, b = load_f(bi->data, bi->dtype, c) - m * a;
+        double a = mec_op_load_f64(sc->data, sc->dtype, c) * inv,
+               b = mec_op_load_f64(bi->data, bi->dtype, c) - m * a;
         for (int64_t i = 0; i < sp; i++)
-            store_f(y->data, y->dtype, base + i, load_f(x->data, x->dtype, base + i) * a + b);
+            mec_op_store_f64(y->data, y->dtype, base + i,
+                             mec_op_load_f64(x->data, x->dtype, base + i) * a + b);
     }
     return MEC_OK;
 }
@@ -283,20 +270,23 @@ static mec_status ln_exec(mec_op_ctx *ctx) {
     for (int64_t r = 0; r < g.rows; r++) {
         int64_t base = r * g.cols;
         double s = 0, s2 = 0;
-        for (int64_t j = 0; j < g.cols; j++) s += load_f(x->data, x->dtype, base + j);
+        for (int64_t j = 0; j < g.cols; j++) s += mec_op_load_f64(x->data, x->dtype, base + j);
         double m = g.cols ? s / (double)g.cols : 0;
         for (int64_t j = 0; j < g.cols; j++) {
-            double d = load_f(x->data, x->dtype, base + j) - m;
+            double d = mec_op_load_f64(x->data, x->dtype, base + j) - m;
             s2 += d * d;
         }
         double inv = 1.0 / sqrt((g.cols ? s2 / (double)g.cols : 0) + eps);
-        if (mo) store_f(mo->data, mo->dtype, r, m);
-        if (io) store_f(io->data, io->dtype, r, inv);
+        if (mo) mec_op_store_f64(mo->data, mo->dtype, r, m);
+        if (io) mec_op_store_f64(io->data, io->dtype, r, inv);
         for (int64_t j = 0; j < g.cols; j++) {
             int64_t so = plain ? j : param_off(x, g.axis, g.sc_str, j);
-            double v = (load_f(x->data, x->dtype, base + j) - m) * inv * load_f(sc->data, sc->dtype, so);
-            if (bi) v += load_f(bi->data, bi->dtype, plain ? j : param_off(x, g.axis, g.b_str, j));
-            store_f(y->data, y->dtype, base + j, v);
+            double v = (mec_op_load_f64(x->data, x->dtype, base + j) - m) * inv *
+                       mec_op_load_f64(sc->data, sc->dtype, so);
+            if (bi)
+                v += mec_op_load_f64(bi->data, bi->dtype,
+                                     plain ? j : param_off(x, g.axis, g.b_str, j));
+            mec_op_store_f64(y->data, y->dtype, base + j, v);
         }
     }
     return MEC_OK;
@@ -342,11 +332,12 @@ static mec_status lrn_exec(mec_op_ctx *ctx) {
         for (int64_t i = 0; i < sp; i++) {
             double sq = 0;
             for (int64_t cc = c0; cc <= c1; cc++) {
-                double v = load_f(x->data, x->dtype, (n * C + cc) * sp + i);
+                double v = mec_op_load_f64(x->data, x->dtype, (n * C + cc) * sp + i);
                 sq += v * v;
             }
-            double v = load_f(x->data, x->dtype, p * sp + i);
-            store_f(y->data, y->dtype, p * sp + i, v / pow(bias + alpha / (double)size * sq, beta));
+            double v = mec_op_load_f64(x->data, x->dtype, p * sp + i);
+            mec_op_store_f64(y->data, y->dtype, p * sp + i,
+                             v / pow(bias + alpha / (double)size * sq, beta));
         }
     }
     return MEC_OK;
@@ -413,12 +404,12 @@ static mec_status mvn_exec(mec_op_ctx *ctx) {
                     off += (u % rd[d]) * rs[d];
                     u /= rd[d];
                 }
-                double v = load_f(x->data, x->dtype, off);
+                double v = mec_op_load_f64(x->data, x->dtype, off);
                 if (pass == 0) {
                     s += v;
                     s2 += v * v;
                 } else {
-                    store_f(y->data, y->dtype, off, (v - m) / sd);
+                    mec_op_store_f64(y->data, y->dtype, off, (v - m) / sd);
                 }
             }
         }

@@ -1,4 +1,5 @@
-/* Shared helpers for kernels: outputs, arity/dtype checks, axes, broadcasting. */
+/* Shared helpers for kernels: outputs, arity/dtype checks, axes, broadcasting,
+ * and the window attributes of Conv and pooling. */
 #include "op_util.h"
 
 #include <inttypes.h>
@@ -116,4 +117,44 @@ mec_status mec_op_read_ints(const mec_op_ctx *ctx, int i, int64_t *v, int max, i
     for (int64_t k = 0; k < cnt; k++) v[k] = mec_tensor_get_i64(t, k);
     *n = (int)cnt;
     return MEC_OK;
+}
+
+mec_status mec_op_dims_attr(const mec_op_ctx *ctx, const char *name, int n, int64_t min,
+                            int64_t dflt, int64_t *v) {
+    const int64_t *a = NULL;
+    int64_t cnt = mec_node_ints(ctx->node, name, &a);
+    if (cnt < 0) {
+        for (int i = 0; i < n; i++) v[i] = dflt;
+        return MEC_OK;
+    }
+    if (cnt != n)
+        return MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "attribute %s has %" PRId64 " values, expected %d",
+                          name, cnt, n);
+    for (int i = 0; i < n; i++) {
+        if (a[i] < min || a[i] > ((int64_t)1 << 31))
+            return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "attribute %s[%d] is %" PRId64 ", expected >= %" PRId64,
+                              name, i, a[i], min);
+        v[i] = a[i];
+    }
+    return MEC_OK;
+}
+
+mec_status mec_op_auto_pad(const mec_op_ctx *ctx, mec_auto_pad *mode) {
+    const char *s = mec_node_string(ctx->node, "auto_pad", "NOTSET");
+    if (!strcmp(s, "NOTSET") || !*s) *mode = MEC_AUTO_PAD_NOTSET;
+    else if (!strcmp(s, "SAME_UPPER")) *mode = MEC_AUTO_PAD_SAME_UPPER;
+    else if (!strcmp(s, "SAME_LOWER")) *mode = MEC_AUTO_PAD_SAME_LOWER;
+    else if (!strcmp(s, "VALID")) *mode = MEC_AUTO_PAD_VALID;
+    else return MEC_OP_ERR(ctx, MEC_ERR_UNSUPPORTED, "attribute auto_pad is '%s', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", s);
+    return MEC_OK;
+}
+
+int64_t mec_op_same_pads(int64_t in, int64_t stride, int64_t eff, bool upper, int64_t *pad_begin,
+                         int64_t *pad_end) {
+    int64_t out = (in + stride - 1) / stride;
+    int64_t total = (out - 1) * stride + eff - in;
+    if (total < 0) total = 0;
+    *pad_begin = upper ? total / 2 : total - total / 2;
+    *pad_end = total - *pad_begin;
+    return out;
 }

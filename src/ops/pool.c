@@ -18,49 +18,22 @@ typedef struct pool_geo {
     int64_t in_sp, out_sp, kk;
 } pool_geo;
 
-static double load_f(const void *p, mec_dtype t, int64_t i) {
+/* Element access for the float dtypes plus int8/uint8, which only reach
+ * MaxPool, whose results are input values. */
+static inline double load_f(const void *p, mec_dtype t, int64_t i) {
     switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
     case MEC_I8: return ((const int8_t *)p)[i];
     case MEC_U8: return ((const uint8_t *)p)[i];
-    default: return 0.0;
+    default: return mec_op_load_f64(p, t, i);
     }
 }
 
-static void store_f(void *p, mec_dtype t, int64_t i, double v) {
+static inline void store_f(void *p, mec_dtype t, int64_t i, double v) {
     switch (t) {
-    case MEC_F32: ((float *)p)[i] = (float)v; break;
-    case MEC_F64: ((double *)p)[i] = v; break;
-    case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)v); break;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)v); break;
-    /* integer inputs only reach MaxPool, whose results are input values */
     case MEC_I8: ((int8_t *)p)[i] = (int8_t)(isfinite(v) ? v : 0); break;
     case MEC_U8: ((uint8_t *)p)[i] = (uint8_t)(isfinite(v) ? v : 0); break;
-    default: break;
+    default: mec_op_store_f64(p, t, i, v); break;
     }
-}
-
-static mec_status read_dims_attr(const mec_op_ctx *ctx, const char *name, int n, int64_t min,
-                                 int64_t dflt, int64_t *v) {
-    const int64_t *a = NULL;
-    int64_t cnt = mec_node_ints(ctx->node, name, &a);
-    if (cnt < 0) {
-        for (int i = 0; i < n; i++) v[i] = dflt;
-        return MEC_OK;
-    }
-    if (cnt != n)
-        return MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "attribute %s has %" PRId64 " values, expected %d",
-                          name, cnt, n);
-    for (int i = 0; i < n; i++) {
-        if (a[i] < min || a[i] > ((int64_t)1 << 31))
-            return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "attribute %s[%d] is %" PRId64 ", expected >= %" PRId64,
-                              name, i, a[i], min);
-        v[i] = a[i];
-    }
-    return MEC_OK;
 }
 
 static mec_status check_input(const mec_op_ctx *ctx, pool_kind kind, pool_geo *g) {
@@ -92,19 +65,18 @@ static mec_status pool_geometry(const mec_op_ctx *ctx, pool_kind kind, pool_geo 
     const int64_t *ks = NULL;
     int64_t nks = mec_node_ints(ctx->node, "kernel_shape", &ks);
     if (nks < 0) return MEC_OP_ERR(ctx, MEC_ERR_GRAPH, "attribute kernel_shape is missing");
-    if ((st = read_dims_attr(ctx, "kernel_shape", n, 1, 1, g->k))) return st;
-    if ((st = read_dims_attr(ctx, "strides", n, 1, 1, g->s))) return st;
-    if ((st = read_dims_attr(ctx, "dilations", n, 1, 1, g->dl))) return st;
+    if ((st = mec_op_dims_attr(ctx, "kernel_shape", n, 1, 1, g->k))) return st;
+    if ((st = mec_op_dims_attr(ctx, "strides", n, 1, 1, g->s))) return st;
+    if ((st = mec_op_dims_attr(ctx, "dilations", n, 1, 1, g->dl))) return st;
     int64_t pads[2 * MEC_MAX_DIMS];
-    if ((st = read_dims_attr(ctx, "pads", 2 * n, 0, 0, pads))) return st;
+    if ((st = mec_op_dims_attr(ctx, "pads", 2 * n, 0, 0, pads))) return st;
     int64_t ceil_mode = mec_node_int(ctx->node, "ceil_mode", 0);
     if (ceil_mode != 0 && ceil_mode != 1)
         return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "attribute ceil_mode is %" PRId64 ", expected 0 or 1", ceil_mode);
-    const char *ap = mec_node_string(ctx->node, "auto_pad", "NOTSET");
-    bool same = !strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER");
-    bool valid = !strcmp(ap, "VALID");
-    if (!same && !valid && strcmp(ap, "NOTSET") && *ap)
-        return MEC_OP_ERR(ctx, MEC_ERR_UNSUPPORTED, "attribute auto_pad is '%s', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", ap);
+    mec_auto_pad ap;
+    if ((st = mec_op_auto_pad(ctx, &ap))) return st;
+    bool same = ap == MEC_AUTO_PAD_SAME_UPPER || ap == MEC_AUTO_PAD_SAME_LOWER;
+    bool valid = ap == MEC_AUTO_PAD_VALID;
     g->kk = g->out_sp = 1;
     for (int d = 0; d < n; d++) {
         int64_t eff = (g->k[d] - 1) * g->dl[d] + 1;
@@ -114,12 +86,8 @@ static mec_status pool_geometry(const mec_op_ctx *ctx, pool_kind kind, pool_geo 
             return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "pads of spatial dim %d (%" PRId64 ", %" PRId64 ") must be smaller than the kernel extent %" PRId64,
                               d, g->pb[d], g->pe[d], eff);
         if (same) {
-            int64_t out = (g->in[d] + g->s[d] - 1) / g->s[d];
-            int64_t total = (out - 1) * g->s[d] + eff - g->in[d];
-            if (total < 0) total = 0;
-            g->pb[d] = !strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2;
-            g->pe[d] = total - g->pb[d];
-            g->out[d] = out;
+            g->out[d] = mec_op_same_pads(g->in[d], g->s[d], eff, ap == MEC_AUTO_PAD_SAME_UPPER,
+                                         &g->pb[d], &g->pe[d]);
         } else {
             int64_t span = g->in[d] + g->pb[d] + g->pe[d] - eff;
             if (span < 0)

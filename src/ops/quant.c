@@ -423,15 +423,12 @@ static mec_status conv_geometry(const mec_op_ctx *ctx, const mec_tensor *x, cons
         size_t span;
         if (!mec_size_mul((size_t)(k - 1), (size_t)g->dilation[d], &span) || span >= ((size_t)1 << 50))
             return MEC_OP_ERR(ctx, MEC_ERR_RANGE, "dilated kernel is too large in dimension %d", d);
-        int64_t eff = (int64_t)span + 1, out, pb;
+        int64_t eff = (int64_t)span + 1, out, pb, pe;
         if (same_upper || same_lower) {
-            out = (in + s - 1) / s;
-            int64_t total = (out - 1) * s + eff - in;
-            if (total < 0) total = 0;
-            pb = same_upper ? total / 2 : total - total / 2;
+            out = mec_op_same_pads(in, s, eff, same_upper, &pb, &pe);
         } else {
             pb = valid ? 0 : pads[d];
-            int64_t pe = valid ? 0 : pads[g->nsp + d];
+            pe = valid ? 0 : pads[g->nsp + d];
             int64_t room = in + pb + pe - eff;
             if (room < 0)
                 return MEC_OP_ERR(ctx, MEC_ERR_SHAPE,
@@ -590,6 +587,20 @@ static int64_t conv_flops(const mec_op_ctx *ctx) {
     return 2 * g.N * g.M * g.out_size * g.K;
 }
 
+/* Geometry (by `check`, the op's own checks) and scratch layout of a
+ * ConvInteger or QLinearConv node (need_acc: QLinearConv's int32
+ * accumulator). At exec, also that the scratch handed over is large enough. */
+static mec_status conv_plan(const mec_op_ctx *ctx,
+                            mec_status (*check)(const mec_op_ctx *, conv_geom *), bool need_acc,
+                            bool at_exec, conv_geom *g, conv_scratch *s) {
+    mec_status st = check(ctx, g);
+    if (!st) st = conv_scratch_plan(ctx, g, need_acc, s);
+    if (!st && at_exec && ctx->scratch_bytes < s->total)
+        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "needs %zu bytes of scratch, got %zu", s->total,
+                          ctx->scratch_bytes);
+    return st;
+}
+
 /* ------------------------------------------------------------ ConvInteger */
 
 /* y = conv(x - x_zero_point, w - w_zero_point), int32
@@ -621,8 +632,7 @@ static mec_status convint_prepare(mec_op_ctx *ctx, void **state, size_t *scratch
     conv_geom g;
     conv_scratch s;
     *state = NULL;
-    mec_status st = convint_check(ctx, &g);
-    if (!st) st = conv_scratch_plan(ctx, &g, false, &s);
+    mec_status st = conv_plan(ctx, convint_check, false, false, &g, &s);
     if (!st) *scratch_bytes = s.total;
     return st;
 }
@@ -630,12 +640,8 @@ static mec_status convint_prepare(mec_op_ctx *ctx, void **state, size_t *scratch
 static mec_status convint_exec(mec_op_ctx *ctx) {
     conv_geom g;
     conv_scratch s;
-    mec_status st = convint_check(ctx, &g);
-    if (!st) st = conv_scratch_plan(ctx, &g, false, &s);
+    mec_status st = conv_plan(ctx, convint_check, false, true, &g, &s);
     if (st) return st;
-    if (ctx->scratch_bytes < s.total)
-        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "needs %zu bytes of scratch, got %zu", s.total,
-                          ctx->scratch_bytes);
     const mec_tensor *x_zp = opt_in(ctx, 2);
     int16_t *col = (int16_t *)((char *)ctx->scratch + s.col);
     int16_t *wpack = (int16_t *)((char *)ctx->scratch + s.wpack);
@@ -694,8 +700,7 @@ static mec_status qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_b
     conv_geom g;
     conv_scratch s;
     *state = NULL;
-    mec_status st = qconv_check(ctx, &g);
-    if (!st) st = conv_scratch_plan(ctx, &g, true, &s);
+    mec_status st = conv_plan(ctx, qconv_check, true, false, &g, &s);
     if (!st) *scratch_bytes = s.total;
     return st;
 }
@@ -703,12 +708,8 @@ static mec_status qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_b
 static mec_status qconv_exec(mec_op_ctx *ctx) {
     conv_geom g;
     conv_scratch s;
-    mec_status st = qconv_check(ctx, &g);
-    if (!st) st = conv_scratch_plan(ctx, &g, true, &s);
+    mec_status st = conv_plan(ctx, qconv_check, true, true, &g, &s);
     if (st) return st;
-    if (ctx->scratch_bytes < s.total)
-        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "needs %zu bytes of scratch, got %zu", s.total,
-                          ctx->scratch_bytes);
     const mec_tensor *w_scale = ctx->in[4], *bias = opt_in(ctx, 8);
     const float x_scale = *(const float *)ctx->in[1]->data;
     const float y_scale = *(const float *)ctx->in[6]->data;

@@ -36,17 +36,15 @@ typedef struct rs_taps {
     double w[4];
 } rs_taps;
 
+/* Element access for the float dtypes plus the integer ones Resize takes;
+ * integer stores round to nearest and saturate. */
 static double load_v(const void *p, mec_dtype t, int64_t i) {
     switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
     case MEC_U8: return ((const uint8_t *)p)[i];
     case MEC_I8: return ((const int8_t *)p)[i];
     case MEC_I32: return ((const int32_t *)p)[i];
     case MEC_I64: return (double)((const int64_t *)p)[i];
-    default: return 0.0;
+    default: return mec_op_load_f64(p, t, i);
     }
 }
 
@@ -54,15 +52,11 @@ static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > 
 
 static void store_v(void *p, mec_dtype t, int64_t i, double v) {
     switch (t) {
-    case MEC_F32: ((float *)p)[i] = (float)v; break;
-    case MEC_F64: ((double *)p)[i] = v; break;
-    case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)v); break;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)v); break;
     case MEC_U8: ((uint8_t *)p)[i] = (uint8_t)clampd(nearbyint(v), 0, 255); break;
     case MEC_I8: ((int8_t *)p)[i] = (int8_t)clampd(nearbyint(v), -128, 127); break;
     case MEC_I32: ((int32_t *)p)[i] = (int32_t)clampd(nearbyint(v), -2147483648.0, 2147483647.0); break;
     case MEC_I64: ((int64_t *)p)[i] = (int64_t)clampd(nearbyint(v), -9.2e18, 9.2e18); break;
-    default: break;
+    default: mec_op_store_f64(p, t, i, v); break;
     }
 }
 

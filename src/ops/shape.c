@@ -871,12 +871,9 @@ static bool is_castable(mec_dtype t) {
     }
 }
 
+/* Any element as double (the float dtypes through mec_op_load_f64). */
 static double load_f64(const void *p, mec_dtype t, int64_t i) {
     switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
     case MEC_U8: return ((const uint8_t *)p)[i];
     case MEC_I8: return ((const int8_t *)p)[i];
     case MEC_BOOL: return ((const uint8_t *)p)[i] != 0;
@@ -886,7 +883,7 @@ static double load_f64(const void *p, mec_dtype t, int64_t i) {
     case MEC_U32: return ((const uint32_t *)p)[i];
     case MEC_I64: return (double)((const int64_t *)p)[i];
     case MEC_U64: return (double)((const uint64_t *)p)[i];
-    default: return 0.0;
+    default: return mec_op_load_f64(p, t, i);
     }
 }
 

@@ -10,26 +10,6 @@
 
 #define PI_D 3.14159265358979323846
 
-static double load_f(const void *p, mec_dtype t, int64_t i) {
-    switch (t) {
-    case MEC_F32: return ((const float *)p)[i];
-    case MEC_F64: return ((const double *)p)[i];
-    case MEC_F16: return mec_f16_to_f32(((const uint16_t *)p)[i]);
-    case MEC_BF16: return mec_bf16_to_f32(((const uint16_t *)p)[i]);
-    default: return 0.0;
-    }
-}
-
-static void store_f(void *p, mec_dtype t, int64_t i, double v) {
-    switch (t) {
-    case MEC_F32: ((float *)p)[i] = (float)v; break;
-    case MEC_F64: ((double *)p)[i] = v; break;
-    case MEC_F16: ((uint16_t *)p)[i] = mec_f32_to_f16((float)v); break;
-    case MEC_BF16: ((uint16_t *)p)[i] = mec_f32_to_bf16((float)v); break;
-    default: break;
-    }
-}
-
 static const mec_dtype float_types[] = {MEC_F32, MEC_F64, MEC_F16, MEC_BF16, 0};
 
 static bool present(const mec_op_ctx *ctx, int i) { return i < ctx->n_in && ctx->in[i]; }
@@ -124,10 +104,10 @@ static void dft_line(const void *in, mec_dtype it, int64_t in_off, int64_t in_st
                 wr = cos(a);
                 wi = sin(a);
             }
-            double xr = load_f(in, it, in_off + j * in_stride);
-            double xi = cplx ? load_f(in, it, in_off + j * in_stride + 1) : 0.0;
+            double xr = mec_op_load_f64(in, it, in_off + j * in_stride);
+            double xi = cplx ? mec_op_load_f64(in, it, in_off + j * in_stride + 1) : 0.0;
             if (w) {
-                double wv = load_f(w->data, w->dtype, j);
+                double wv = mec_op_load_f64(w->data, w->dtype, j);
                 xr *= wv;
                 xi *= wv;
             }
@@ -137,8 +117,8 @@ static void dft_line(const void *in, mec_dtype it, int64_t in_off, int64_t in_st
             wi = wr * ci + wi * cr;
             wr = nr;
         }
-        store_f(out, ot, out_off + k * out_stride, sr * scale);
-        store_f(out, ot, out_off + k * out_stride + 1, si * scale);
+        mec_op_store_f64(out, ot, out_off + k * out_stride, sr * scale);
+        mec_op_store_f64(out, ot, out_off + k * out_stride + 1, si * scale);
     }
 }
 

@@ -8,7 +8,7 @@
  *   mec.Attention(Q, Kt, V, [Mask]) scale:
  *       Y = Softmax(scale * (Q @ Kt) + Mask, last axis) @ V
  *       Q (..., S, D), Kt (..., D, T), V (..., T, Dv), Mask broadcast to
- *       (..., S, T); MatMul's batch broadcasting; float32. */
+ *       (..., S, T); MatMul's batch broadcasting; any float type. */
 #include "op_util.h"
 
 #include <string.h>
@@ -51,8 +51,6 @@ static mec_status ln_infer(mec_op_ctx *ctx) {
     mec_status st = mec_op_check_arity(ctx, 2, 4);
     if (st) return st;
     if (ctx->n_out != 1) return MEC_OP_ERR(ctx, MEC_ERR_GRAPH, "has %d outputs, expected 1", ctx->n_out);
-    if (ctx->n_in > 3 && ctx->in[3] && ctx->in[0]->dtype != MEC_F32)
-        return MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "runs float32 only with a skip input");
     mec_tensor sum;
     if ((st = ln_sum_shape(ctx, &sum))) return st;
     const mec_tensor *in[3];
@@ -82,8 +80,10 @@ static mec_status ln_exec(mec_op_ctx *ctx) {
     if (mec_tensor_numel(&sum) && (!ctx->scratch || ctx->scratch_bytes < mec_tensor_bytes(&sum)))
         return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without the sum's scratch memory");
     sum.data = ctx->scratch;
+    const mec_tensor *x = ctx->in[0];
+    bool f32 = x->dtype == MEC_F32;
     float *sv = sum.data;
-    const float *xv = ctx->in[0]->data, *kv = skip->data;
+    const float *xv = x->data, *kv = skip->data;
     int64_t xs[MEC_MAX_DIMS], ks[MEC_MAX_DIMS], idx[MEC_MAX_DIMS] = {0}, n = mec_tensor_numel(&sum);
     mec_op_broadcast_strides(ctx->in[0], sum.ndim, sum.shape, xs);
     mec_op_broadcast_strides(skip, sum.ndim, sum.shape, ks);
@@ -93,7 +93,8 @@ static mec_status ln_exec(mec_op_ctx *ctx) {
             xo += idx[d] * xs[d];
             ko += idx[d] * ks[d];
         }
-        sv[i] = xv[xo] + kv[ko];
+        if (f32) sv[i] = xv[xo] + kv[ko];
+        else mec_tensor_set_f64(&sum, i, mec_tensor_get_f64(x, xo) + mec_tensor_get_f64(skip, ko));
         for (int d = sum.ndim - 1; d >= 0; d--) {
             if (++idx[d] < sum.shape[d]) break;
             idx[d] = 0;
@@ -137,10 +138,13 @@ static mec_status att_infer(mec_op_ctx *ctx) {
     if (ctx->n_out != 1) return MEC_OP_ERR(ctx, MEC_ERR_GRAPH, "has %d outputs, expected 1", ctx->n_out);
     if (!ref_matmul() || !ref_softmax() || ref_matmul()->prepare || ref_softmax()->prepare)
         return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "no plain reference MatMul/Softmax kernel");
-    for (int i = 0; i < ctx->n_in; i++)
-        if (ctx->in[i] && ctx->in[i]->dtype != MEC_F32)
-            return MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "input %d has dtype %s, expected float32", i,
-                              mec_dtype_name(ctx->in[i]->dtype));
+    mec_dtype dt = ctx->in[0]->dtype;
+    if (dt != MEC_F32 && dt != MEC_F64 && dt != MEC_F16 && dt != MEC_BF16)
+        return MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "input 0 has dtype %s, expected a float type", mec_dtype_name(dt));
+    for (int i = 1; i < ctx->n_in; i++)
+        if (ctx->in[i] && ctx->in[i]->dtype != dt)
+            return MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "input %d has dtype %s, input 0 %s", i,
+                              mec_dtype_name(ctx->in[i]->dtype), mec_dtype_name(dt));
     mec_tensor scores;
     if ((st = att_scores(ctx, &scores))) return st;
     if (scores.ndim < 1)
@@ -175,6 +179,21 @@ static mec_status att_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_byt
 static void scale_add_mask(mec_tensor *s, float scale, const mec_tensor *mask) {
     float *sv = s->data;
     int64_t n = mec_tensor_numel(s);
+    if (s->dtype != MEC_F32) { /* other float types: through double, slowly */
+        int64_t strides[MEC_MAX_DIMS], idx[MEC_MAX_DIMS] = {0};
+        if (mask) mec_op_broadcast_strides(mask, s->ndim, s->shape, strides);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t off = 0;
+            for (int d = 0; mask && d < s->ndim; d++) off += idx[d] * strides[d];
+            double m = mask ? mec_tensor_get_f64(mask, off) : 0.0;
+            mec_tensor_set_f64(s, i, mec_tensor_get_f64(s, i) * scale + m);
+            for (int d = s->ndim - 1; d >= 0; d--) {
+                if (++idx[d] < s->shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return;
+    }
     if (!mask) {
         for (int64_t i = 0; i < n; i++) sv[i] *= scale;
         return;

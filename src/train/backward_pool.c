@@ -55,6 +55,57 @@ static mec_status pool_geometry(mec_bw_ctx *ctx, pool2d *p) {
     return MEC_OK;
 }
 
+/* Training forward of MaxPool: y, the optional Indices output, and the
+ * first maximum of each window (plane-relative, -1 for an empty window)
+ * kept for backward, which then only scatters. */
+static mec_status maxpool_forward(mec_op_ctx *octx, bool training, uint64_t *rng, void **saved) {
+    (void)rng;
+    *saved = NULL;
+    mec_bw_ctx ctx = {octx->graph, octx->node_id, octx->node, octx->opset, octx->n_in, octx->in,
+                      octx->n_out, (const mec_tensor *const *)octx->out, NULL, NULL, NULL, training};
+    if (octx->in[0]->dtype != MEC_F32) return mec_bw_error(&ctx, MEC_ERR_DTYPE, "training supports float32 MaxPool only");
+    pool2d p;
+    mec_status st = pool_geometry(&ctx, &p);
+    if (st) return st;
+    int64_t n_out = p.planes * p.OH * p.OW;
+    int32_t *arg = NULL;
+    if (p.H * p.W < INT32_MAX && !(arg = mec_malloc((size_t)(n_out + 1) * sizeof(int32_t)))) return MEC_ERR_NOMEM;
+    const float *x = octx->in[0]->data;
+    float *y = octx->out[0]->data;
+    int64_t *ind = octx->n_out > 1 && octx->out[1] && octx->out[1]->dtype == MEC_I64 ? octx->out[1]->data : NULL;
+    bool col_major = mec_node_int(octx->node, "storage_order", 0) == 1;
+#pragma omp parallel for schedule(static) if (n_out >= 16384)
+    for (int64_t pl = 0; pl < p.planes; pl++) {
+        const float *xp = x + pl * p.H * p.W;
+        for (int64_t oh = 0; oh < p.OH; oh++) {
+            int64_t h0 = oh * p.sh - p.ph;
+            for (int64_t ow = 0; ow < p.OW; ow++) {
+                int64_t w0 = ow * p.sw - p.pw, o = (pl * p.OH + oh) * p.OW + ow;
+                float best = -INFINITY;
+                int64_t at = -1;
+                for (int64_t kh = 0; kh < p.KH; kh++) {
+                    int64_t ih = h0 + kh * p.dh;
+                    if (ih < 0 || ih >= p.H) continue;
+                    const float *row = xp + ih * p.W;
+                    for (int64_t kw = 0; kw < p.KW; kw++) {
+                        int64_t iw = w0 + kw * p.dw;
+                        if (iw < 0 || iw >= p.W) continue;
+                        if (row[iw] > best || at < 0) {
+                            best = row[iw];
+                            at = ih * p.W + iw;
+                        }
+                    }
+                }
+                y[o] = best;
+                if (arg) arg[o] = (int32_t)at;
+                if (ind) ind[o] = pl * p.H * p.W + (at < 0 ? 0 : col_major ? (at % p.W) * p.H + at / p.W : at);
+            }
+        }
+    }
+    *saved = arg;
+    return MEC_OK;
+}
+
 // x: (N, C, H, W), y/dy: (N, C, OH, OW)
 static mec_status maxpool_backward(mec_bw_ctx *ctx) {
     pool2d p;
@@ -62,6 +113,16 @@ static mec_status maxpool_backward(mec_bw_ctx *ctx) {
     if (st) return st;
     const float *x = ctx->in[0]->data, *g = ctx->dout[0]->data;
     float *dx = ctx->din[0]->data;
+    if (ctx->saved) {
+        const int32_t *arg = ctx->saved;
+#pragma omp parallel for schedule(static) if (p.planes * p.OH * p.OW >= 16384)
+        for (int64_t pl = 0; pl < p.planes; pl++) {
+            float *dp = dx + pl * p.H * p.W;
+            for (int64_t o = pl * p.OH * p.OW; o < (pl + 1) * p.OH * p.OW; o++)
+                if (arg[o] >= 0) dp[arg[o]] += g[o];
+        }
+        return MEC_OK;
+    }
 #pragma omp parallel for schedule(static) if (p.planes * p.OH * p.OW >= 16384)
     for (int64_t pl = 0; pl < p.planes; pl++) {
         const float *xp = x + pl * p.H * p.W;
@@ -151,7 +212,7 @@ static mec_status gavg_backward(mec_bw_ctx *c) { return global_pool_backward(c, 
 static mec_status gmax_backward(mec_bw_ctx *c) { return global_pool_backward(c, true); }
 
 const mec_bw_op mec_bw_ops_pool[] = {
-    {"MaxPool", 1u, maxpool_backward, NULL},
+    {"MaxPool", 1u, maxpool_backward, maxpool_forward},
     {"AveragePool", 1u, avgpool_backward, NULL},
     {"GlobalAveragePool", 1u, gavg_backward, NULL},
     {"GlobalMaxPool", 1u, gmax_backward, NULL},

@@ -241,13 +241,28 @@ static void linear_taps(int ctm, double scale, int64_t in, int64_t out, int64_t 
     *i1 = i + 1 < 0 ? 0 : i + 1 >= in ? in - 1 : i + 1;
 }
 
-// x: (N, C, H, W) -> y: (N, C, OH, OW), bilinear: dx gets dy spread by the same weights
-static mec_status resize_backward(mec_bw_ctx *ctx) {
+/* The bilinear taps of a Resize over its last two dims. */
+typedef struct resize_plan {
+    int64_t H, W, OH, OW, planes;
+    int64_t *ih0, *ih1, *iw0, *iw1;
+    double *wh, *ww;
+} resize_plan;
+
+static void resize_plan_release(resize_plan *rp) {
+    mec_free(rp->ih0);
+    mec_free(rp->wh);
+    rp->ih0 = NULL;
+    rp->wh = NULL;
+}
+
+static mec_status resize_plan_make(mec_bw_ctx *ctx, resize_plan *rp) {
     const mec_tensor *x = ctx->in[0], *y = ctx->out[0];
+    memset(rp, 0, sizeof *rp);
     if (strcmp(mec_node_string(ctx->node, "mode", "nearest"), "linear"))
         return mec_bw_error(ctx, MEC_ERR_UNSUPPORTED, "training supports Resize mode 'linear' only");
     if (mec_node_int(ctx->node, "exclude_outside", 0))
         return mec_bw_error(ctx, MEC_ERR_UNSUPPORTED, "exclude_outside is not supported in training");
+    if (x->dtype != MEC_F32) return mec_bw_error(ctx, MEC_ERR_UNSUPPORTED, "training supports float32 Resize only");
     const char *cs = mec_node_string(ctx->node, "coordinate_transformation_mode", "half_pixel");
     int ctm = !strcmp(cs, "half_pixel") ? 0 : !strcmp(cs, "asymmetric") ? 1
               : !strcmp(cs, "pytorch_half_pixel") ? 2 : !strcmp(cs, "align_corners") ? 3 : -1;
@@ -262,45 +277,111 @@ static mec_status resize_backward(mec_bw_ctx *ctx) {
         if (d < nd - 2 && y->shape[d] != x->shape[d])
             return mec_bw_error(ctx, MEC_ERR_UNSUPPORTED, "only the last two dims may be resized in training");
     }
-    int64_t H = nd >= 2 ? x->shape[nd - 2] : 1, W = x->shape[nd - 1];
-    int64_t OH = y->shape[nd - 2], OW = y->shape[nd - 1], planes = mec_tensor_numel(x) / (H * W);
-    int64_t *ih0 = mec_malloc((size_t)(2 * (OH + OW)) * sizeof(int64_t));
-    double *wh = mec_malloc((size_t)(OH + OW) * sizeof(double));
-    if (!ih0 || !wh) {
-        mec_free(ih0);
-        mec_free(wh);
+    int64_t H = x->shape[nd - 2], W = x->shape[nd - 1];
+    int64_t OH = y->shape[nd - 2], OW = y->shape[nd - 1];
+    rp->H = H;
+    rp->W = W;
+    rp->OH = OH;
+    rp->OW = OW;
+    rp->planes = H > 0 && W > 0 ? mec_tensor_numel(x) / (H * W) : 0;
+    rp->ih0 = mec_malloc((size_t)(2 * (OH + OW) + 1) * sizeof(int64_t));
+    rp->wh = mec_malloc((size_t)(OH + OW + 1) * sizeof(double));
+    if (!rp->ih0 || !rp->wh) {
+        resize_plan_release(rp);
         return MEC_ERR_NOMEM;
     }
-    int64_t *ih1 = ih0 + OH, *iw0 = ih0 + 2 * OH, *iw1 = iw0 + OW;
-    double *ww = wh + OH;
+    rp->ih1 = rp->ih0 + OH;
+    rp->iw0 = rp->ih0 + 2 * OH;
+    rp->iw1 = rp->iw0 + OW;
+    rp->ww = rp->wh + OH;
     bool same_h = OH == H && scale[nd - 2] == 1.0, same_w = OW == W && scale[nd - 1] == 1.0;
     for (int64_t o = 0; o < OH; o++) {
-        if (same_h) ih0[o] = ih1[o] = o, wh[o] = 0.0;
-        else linear_taps(ctm, scale[nd - 2], H, OH, o, &ih0[o], &ih1[o], &wh[o]);
+        if (same_h) rp->ih0[o] = rp->ih1[o] = o, rp->wh[o] = 0.0;
+        else linear_taps(ctm, scale[nd - 2], H, OH, o, &rp->ih0[o], &rp->ih1[o], &rp->wh[o]);
     }
     for (int64_t o = 0; o < OW; o++) {
-        if (same_w) iw0[o] = iw1[o] = o, ww[o] = 0.0;
-        else linear_taps(ctm, scale[nd - 1], W, OW, o, &iw0[o], &iw1[o], &ww[o]);
+        if (same_w) rp->iw0[o] = rp->iw1[o] = o, rp->ww[o] = 0.0;
+        else linear_taps(ctm, scale[nd - 1], W, OW, o, &rp->iw0[o], &rp->iw1[o], &rp->ww[o]);
     }
-    const float *g = ctx->dout[0]->data;
-    float *dx = ctx->din[0]->data;
-#pragma omp parallel for schedule(static) if (planes * OH * OW >= 65536)
-    for (int64_t p = 0; p < planes; p++) {
-        const float *gp = g + p * OH * OW;
-        float *xp = dx + p * H * W;
+    return MEC_OK;
+}
+
+/* The registered reference kernel, for what the fast training forward does not cover. */
+static mec_status ref_forward(mec_op_ctx *ctx) {
+    const mec_kernel *k = mec_op_find(ctx->node->domain, ctx->node->op_type, ctx->opset, "ref");
+    if (!k) return mec_error(MEC_ERR_UNSUPPORTED, "no reference kernel for %s", ctx->node->op_type);
+    void *state = NULL, *scratch = NULL;
+    size_t need = 0;
+    mec_status st = k->prepare ? k->prepare(ctx, &state, &need) : MEC_OK;
+    if (!st && need && !(scratch = mec_malloc(need))) st = MEC_ERR_NOMEM;
+    if (!st) {
+        ctx->state = state;
+        ctx->scratch = scratch;
+        ctx->scratch_bytes = need;
+        st = k->exec(ctx);
+    }
+    if (state && k->release) k->release(state);
+    mec_free(scratch);
+    return st;
+}
+
+/* Training forward of Resize: bilinear over the last two dims from the same
+ * taps as backward (the reference kernel recomputes them per pixel); other
+ * modes run the reference kernel. */
+static mec_status resize_forward(mec_op_ctx *octx, bool training, uint64_t *rng, void **saved) {
+    (void)rng;
+    *saved = NULL;
+    mec_bw_ctx ctx = {octx->graph, octx->node_id, octx->node, octx->opset, octx->n_in, octx->in,
+                      octx->n_out, (const mec_tensor *const *)octx->out, NULL, NULL, NULL, training};
+    resize_plan rp;
+    mec_status st = resize_plan_make(&ctx, &rp);
+    if (st == MEC_ERR_NOMEM) return st;
+    if (st) return ref_forward(octx);
+    const float *x = octx->in[0]->data;
+    float *y = octx->out[0]->data;
+    int64_t H = rp.H, W = rp.W, OH = rp.OH, OW = rp.OW;
+#pragma omp parallel for schedule(static) if (rp.planes * OH * OW >= 65536)
+    for (int64_t p = 0; p < rp.planes; p++) {
+        const float *xp = x + p * H * W;
+        float *yp = y + p * OH * OW;
         for (int64_t oh = 0; oh < OH; oh++) {
-            float a1 = (float)wh[oh], a0 = 1.0f - a1;
+            float a1 = (float)rp.wh[oh], a0 = 1.0f - a1;
+            const float *r0 = xp + rp.ih0[oh] * W, *r1 = xp + rp.ih1[oh] * W;
             for (int64_t ow = 0; ow < OW; ow++) {
-                float b1 = (float)ww[ow], b0 = 1.0f - b1, v = gp[oh * OW + ow];
-                xp[ih0[oh] * W + iw0[ow]] += v * a0 * b0;
-                xp[ih0[oh] * W + iw1[ow]] += v * a0 * b1;
-                xp[ih1[oh] * W + iw0[ow]] += v * a1 * b0;
-                xp[ih1[oh] * W + iw1[ow]] += v * a1 * b1;
+                float b1 = (float)rp.ww[ow], b0 = 1.0f - b1;
+                int64_t c0 = rp.iw0[ow], c1 = rp.iw1[ow];
+                yp[oh * OW + ow] = a0 * (b0 * r0[c0] + b1 * r0[c1]) + a1 * (b0 * r1[c0] + b1 * r1[c1]);
             }
         }
     }
-    mec_free(ih0);
-    mec_free(wh);
+    resize_plan_release(&rp);
+    return MEC_OK;
+}
+
+// x: (N, C, H, W) -> y: (N, C, OH, OW), bilinear: dx gets dy spread by the same weights
+static mec_status resize_backward(mec_bw_ctx *ctx) {
+    resize_plan rp;
+    mec_status st = resize_plan_make(ctx, &rp);
+    if (st) return st;
+    int64_t H = rp.H, W = rp.W, OH = rp.OH, OW = rp.OW;
+    const float *g = ctx->dout[0]->data;
+    float *dx = ctx->din[0]->data;
+#pragma omp parallel for schedule(static) if (rp.planes * OH * OW >= 65536)
+    for (int64_t p = 0; p < rp.planes; p++) {
+        const float *gp = g + p * OH * OW;
+        float *xp = dx + p * H * W;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            float a1 = (float)rp.wh[oh], a0 = 1.0f - a1;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                float b1 = (float)rp.ww[ow], b0 = 1.0f - b1, v = gp[oh * OW + ow];
+                xp[rp.ih0[oh] * W + rp.iw0[ow]] += v * a0 * b0;
+                xp[rp.ih0[oh] * W + rp.iw1[ow]] += v * a0 * b1;
+                xp[rp.ih1[oh] * W + rp.iw0[ow]] += v * a1 * b0;
+                xp[rp.ih1[oh] * W + rp.iw1[ow]] += v * a1 * b1;
+            }
+        }
+    }
+    resize_plan_release(&rp);
     return MEC_OK;
 }
 
@@ -317,6 +398,6 @@ const mec_bw_op mec_bw_ops_shape[] = {
     {"Gather", 1u, gather_backward, NULL},
     {"Expand", 1u, expand_backward, NULL},
     {"DepthToSpace", 1u, d2s_backward, NULL},
-    {"Resize", 1u, resize_backward, NULL},
+    {"Resize", 1u, resize_backward, resize_forward},
     {NULL, 0, NULL, NULL},
 };
