@@ -434,8 +434,13 @@ mec_status mec_sess_create_owned(mec_graph *g, const mec_sess_options *opt, mec_
         st = mec_graph_toposort(g);
         if (!st) st = mec_optimize_graph(g, &rep);
         if (!st)
-            mec_log(MEC_LOG_INFO, "optimised: %d BatchNorm folded, %d Conv fused, %d MatMul fused",
-                    rep.bn_folded, rep.conv_fused, rep.matmul_fused);
+            mec_log(MEC_LOG_INFO,
+                    "optimised: %d constants inlined, %d BatchNorm folded, %d Conv fused, %d MatMul "
+                    "fused, %d LayerNorm fused (%d with the residual), %d attention fused, %d int8 "
+                    "(QDQ) ops",
+                    rep.constants_inlined, rep.bn_folded, rep.conv_fused, rep.matmul_fused,
+                    rep.layernorm_fused, rep.skip_layernorm_fused, rep.attention_fused,
+                    rep.qdq_fused);
     }
     if (st) {
         mec_graph_destroy(g);

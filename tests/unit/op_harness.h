@@ -13,9 +13,19 @@
 #define MEC_OP_HARNESS_H
 
 #include "mec/ops.h"
+#include "test.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Array literals for shapes and values: SHAPE(2, 3), F32S(1, 2), ... */
+#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
+#define F32S(...) ((const float[]){__VA_ARGS__})
+#define I64S(...) ((const int64_t[]){__VA_ARGS__})
+#define F64S(...) ((const double[]){__VA_ARGS__})
+#define VALS(...) ((const double[]){__VA_ARGS__})
 
 /* A graph with one node of op_type with n_in inputs "x0".."x{n-1}" and n_out
  * outputs "y0".. ; opset set for the default domain. */
@@ -95,6 +105,84 @@ static inline mec_tensor *oh_i64(int ndim, const int64_t *shape, const int64_t *
     if (mec_tensor_create(&t, MEC_I64, ndim, shape)) return NULL;
     if (values) memcpy(t->data, values, mec_tensor_bytes(t));
     return t;
+}
+
+/* A new tensor of dtype dt with its bytes copied from values (NULL: zeros). */
+static inline mec_tensor *oh_tensor(mec_dtype dt, int ndim, const int64_t *shape,
+                                    const void *values) {
+    mec_tensor *t = NULL;
+    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
+    if (values) memcpy(t->data, values, mec_tensor_bytes(t));
+    return t;
+}
+
+/* A new tensor of dtype dt with values given as doubles (NULL: zeros). */
+static inline mec_tensor *oh_tensor_f64(mec_dtype dt, int ndim, const int64_t *shape,
+                                        const double *v) {
+    mec_tensor *t = NULL;
+    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
+    if (v)
+        for (int64_t i = 0; i < mec_tensor_numel(t); i++) mec_tensor_set_f64(t, i, v[i]);
+    return t;
+}
+
+/* Destroys n tensors made by the helpers above. */
+static inline void oh_destroy_all(mec_tensor **ts, int n) {
+    for (int i = 0; i < n; i++) mec_tensor_destroy(ts[i]);
+}
+
+/* Deterministic inputs shared with the generator scripts: ((i*a) % m - m/2) * s. */
+static inline float oh_pat(int64_t i, int a, int m, double s) {
+    return (float)((double)((i * a) % m - m / 2) * s);
+}
+
+/* An f32 tensor of the given shape filled with oh_pat(i, a, m, s). */
+static inline mec_tensor *oh_pat_t(int nd, const int64_t *shape, int a, int m, double s) {
+    mec_tensor *t = oh_f32(nd, shape, NULL);
+    if (!t) return NULL;
+    float *f = t->data;
+    for (int64_t i = 0; i < mec_tensor_numel(t); i++) f[i] = oh_pat(i, a, m, s);
+    return t;
+}
+
+/* t has the given rank and dims. */
+static inline void oh_check_shape(const mec_tensor *t, int ndim, const int64_t *shape) {
+    CHECK(t->ndim == ndim);
+    for (int d = 0; d < ndim && d < t->ndim; d++) CHECK(t->shape[d] == shape[d]);
+}
+
+/* f32 tensor t has n values, each within tol + tol * |want| of want
+ * (the first five misses are printed). */
+static inline void oh_check_close(const mec_tensor *t, const float *want, int64_t n, double tol) {
+    CHECK(mec_tensor_numel(t) == n);
+    if (mec_tensor_numel(t) != n) return;
+    const float *f = t->data;
+    int bad = 0;
+    for (int64_t i = 0; i < n && bad < 5; i++)
+        if (!(fabs((double)f[i] - want[i]) <= tol + tol * fabs(want[i]))) {
+            fprintf(stderr, "  [%lld] = %.7g, expected %.7g\n", (long long)i, f[i], want[i]);
+            bad++;
+        }
+    CHECK(bad == 0);
+}
+
+/* Runs the "ref" kernel of a one-node graph of op with n_in inputs and n_out
+ * outputs; setup (may be NULL) sets the node's attributes. The caller
+ * releases out with oh_release. */
+static inline mec_status oh_run_op(const char *op, int64_t opset, int n_in, mec_tensor **in,
+                                   int n_out, mec_tensor *out, void (*setup)(mec_graph *, int)) {
+    mec_graph *g;
+    int node;
+    mec_status st = oh_node(&g, &node, op, opset, n_in, n_out);
+    if (st) return st;
+    if (setup) setup(g, node);
+    st = oh_run(g, node, opset, "ref", n_in, in, n_out, out);
+    mec_graph_destroy(g);
+    return st;
+}
+
+static inline void oh_release(int n, mec_tensor *out) {
+    for (int i = 0; i < n; i++) mec_tensor_release(&out[i]);
 }
 
 #endif

@@ -7,21 +7,6 @@
 
 #include <stdint.h>
 
-#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
-#define F64S(...) ((const double[]){__VA_ARGS__})
-
-static mec_tensor *mk(mec_dtype dt, int ndim, const int64_t *shape, const double *v) {
-    mec_tensor *t = NULL;
-    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
-    if (v)
-        for (int64_t i = 0; i < mec_tensor_numel(t); i++) mec_tensor_set_f64(t, i, v[i]);
-    return t;
-}
-
-static void free_in(mec_tensor **ts, int n) {
-    for (int i = 0; i < n; i++) mec_tensor_destroy(ts[i]);
-}
-
 /* Attributes for one run: up to 3 float and 2 int attributes by name. */
 typedef struct attrs {
     const char *fname[3];
@@ -72,7 +57,7 @@ static void expect_error(const char *op, int64_t opset, int n_in, mec_tensor **i
 static const double xs[] = {-3, -1, -0.25, 0, 0.5, 2, 100};
 
 static void test_pointwise(void) {
-    mec_tensor *in[1] = {mk(MEC_F32, 1, SHAPE(7), xs)};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_F32, 1, SHAPE(7), xs)};
     expect("Relu", 14, 1, in, NULL, 7, F64S(0, 0, 0, 0, 0.5, 2, 100), 0);
     expect("LeakyRelu", 16, 1, in, NULL, 7, F64S(-0.03, -0.01, -0.0025, 0, 0.5, 2, 100), 1e-7);
     attrs a1 = {{"alpha"}, {0.1f}, {0}, {0}};
@@ -98,7 +83,7 @@ static void test_pointwise(void) {
     expect("Shrink", 9, 1, in, &a3, 7, F64S(-2.75, -0.75, 0, 0, 0, 1.75, 99.75), 1e-6);
     mec_tensor_destroy(in[0]);
     /* integer Relu (opset 14) and Shrink */
-    in[0] = mk(MEC_I32, 1, SHAPE(3), F64S(-5, 0, 7));
+    in[0] = oh_tensor_f64(MEC_I32, 1, SHAPE(3), F64S(-5, 0, 7));
     expect("Relu", 14, 1, in, NULL, 3, F64S(0, 0, 7), 0);
     attrs a4 = {{"lambd", "bias"}, {1.0f, 1.0f}, {0}, {0}};
     expect("Shrink", 9, 1, in, &a4, 3, F64S(-4, 0, 6), 0);
@@ -110,7 +95,7 @@ static void test_pointwise(void) {
  * double tanh over [-12, 12], and exact for tiny inputs. */
 static void test_tanh_accuracy(void) {
     int64_t n = 24001;
-    mec_tensor *in[1] = {mk(MEC_F32, 1, &n, NULL)};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_F32, 1, &n, NULL)};
     float *x = in[0]->data;
     for (int64_t i = 0; i < n; i++) x[i] = (float)(i - 12000) / 1000.0f;
     x[0] = 1e-6f;
@@ -149,7 +134,7 @@ static void naive_sm(const float *x, double *y, int64_t outer, int64_t n, int64_
 }
 
 static void check_sm(const char *op, int kind, int64_t opset, int axis, int nd, const int64_t *shape) {
-    mec_tensor *in[1] = {mk(MEC_F32, nd, shape, NULL)};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_F32, nd, shape, NULL)};
     int64_t total = mec_tensor_numel(in[0]);
     float *x = in[0]->data;
     for (int64_t i = 0; i < total; i++) x[i] = (float)((i * 37) % 101) / 10.0f - 5.0f;
@@ -200,7 +185,7 @@ static void test_softmax_family(void) {
     /* default axes: 1 before 13 (rows of the flattened (2, 12)), -1 after */
     double v[24];
     for (int i = 0; i < 24; i++) v[i] = i % 5;
-    mec_tensor *in[1] = {mk(MEC_F32, 3, SHAPE(2, 3, 4), v)};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_F32, 3, SHAPE(2, 3, 4), v)};
     mec_graph *g = NULL;
     mec_tensor out[1];
     CHECK_OK(run_op("Hardmax", 11, 1, in, NULL, &g, out));
@@ -213,7 +198,7 @@ static void test_softmax_family(void) {
     oh_free(g, 1, out);
     /* large inputs do not overflow */
     mec_tensor_destroy(in[0]);
-    in[0] = mk(MEC_F32, 1, SHAPE(3), F64S(1000, 1001, 1002));
+    in[0] = oh_tensor_f64(MEC_F32, 1, SHAPE(3), F64S(1000, 1001, 1002));
     expect("Softmax", 13, 1, in, NULL, 3, F64S(0.0900305732, 0.2447284711, 0.6652409558), 1e-6);
     expect("LogSoftmax", 13, 1, in, NULL, 3, F64S(-2.4076059644, -1.4076059644, -0.4076059644), 1e-5);
     attrs bad = {{0}, {0}, {"axis"}, {1}};
@@ -225,26 +210,27 @@ static void test_prelu(void) {
     double v[24];
     for (int i = 0; i < 24; i++) v[i] = i - 12;
     /* numpy unidirectional: slope (4) and (3, 1) against (2, 3, 4) */
-    mec_tensor *in[2] = {mk(MEC_F32, 3, SHAPE(2, 3, 4), v), mk(MEC_F32, 1, SHAPE(4), F64S(1, 2, 3, 4))};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_F32, 3, SHAPE(2, 3, 4), v),
+                         oh_tensor_f64(MEC_F32, 1, SHAPE(4), F64S(1, 2, 3, 4))};
     double want[24];
     for (int i = 0; i < 24; i++) want[i] = v[i] < 0 ? v[i] * (1 + i % 4) : v[i];
     expect("PRelu", 16, 2, in, NULL, 24, want, 0);
     mec_tensor_destroy(in[1]);
-    in[1] = mk(MEC_F32, 2, SHAPE(3, 1), F64S(0.5, 0.25, 0.125));
+    in[1] = oh_tensor_f64(MEC_F32, 2, SHAPE(3, 1), F64S(0.5, 0.25, 0.125));
     const double ch[3] = {0.5, 0.25, 0.125};
     for (int i = 0; i < 24; i++) want[i] = v[i] < 0 ? v[i] * ch[(i / 4) % 3] : v[i];
     expect("PRelu", 9, 2, in, NULL, 24, want, 0);
     /* opset 6 (PyTorch export): a 1-D slope of C values is per channel */
     mec_tensor_destroy(in[1]);
-    in[1] = mk(MEC_F32, 1, SHAPE(3), ch);
+    in[1] = oh_tensor_f64(MEC_F32, 1, SHAPE(3), ch);
     expect("PRelu", 6, 2, in, NULL, 24, want, 0);
     /* ...but from opset 7 (3) does not broadcast to (2, 3, 4) */
     expect_error("PRelu", 9, 2, in, NULL, MEC_ERR_SHAPE);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* a big scalar-slope run across threads */
     mec_threads_set(2);
-    in[0] = mk(MEC_F32, 2, SHAPE(256, 300), NULL);
-    in[1] = mk(MEC_F32, 1, SHAPE(1), F64S(0.5));
+    in[0] = oh_tensor_f64(MEC_F32, 2, SHAPE(256, 300), NULL);
+    in[1] = oh_tensor_f64(MEC_F32, 1, SHAPE(1), F64S(0.5));
     float *x = in[0]->data;
     for (int i = 0; i < 256 * 300; i++) x[i] = (float)(i % 7) - 3.0f;
     mec_graph *g = NULL;
@@ -255,13 +241,14 @@ static void test_prelu(void) {
         bad += ((float *)out[0].data)[i] != (x[i] < 0 ? x[i] * 0.5f : x[i]);
     CHECK(bad == 0);
     oh_free(g, 1, out);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     mec_threads_set(0);
 }
 
 static void test_clip(void) {
-    mec_tensor *in[3] = {mk(MEC_F32, 1, SHAPE(5), F64S(-3, -1, 0, 1, 3)), mk(MEC_F32, 0, NULL, F64S(-1.5)),
-                         mk(MEC_F32, 0, NULL, F64S(2))};
+    mec_tensor *in[3] = {oh_tensor_f64(MEC_F32, 1, SHAPE(5), F64S(-3, -1, 0, 1, 3)),
+                         oh_tensor_f64(MEC_F32, 0, NULL, F64S(-1.5)),
+                         oh_tensor_f64(MEC_F32, 0, NULL, F64S(2))};
     expect("Clip", 13, 3, in, NULL, 5, F64S(-1.5, -1, 0, 1, 2), 0);
     /* min only, max only (omitted inputs are NULL) */
     mec_tensor *only_max[3] = {in[0], NULL, in[2]};
@@ -277,15 +264,15 @@ static void test_clip(void) {
     /* bounds must be scalars of the input's dtype */
     mec_tensor *vec[3] = {in[0], in[0], NULL};
     expect_error("Clip", 13, 2, vec, NULL, MEC_ERR_SHAPE);
-    free_in(in, 3);
+    oh_destroy_all(in, 3);
     /* int8 (opset 12+), not before */
-    in[0] = mk(MEC_I8, 1, SHAPE(4), F64S(-128, -5, 5, 127));
-    in[1] = mk(MEC_I8, 0, NULL, F64S(-10));
-    in[2] = mk(MEC_F32, 0, NULL, F64S(1));
+    in[0] = oh_tensor_f64(MEC_I8, 1, SHAPE(4), F64S(-128, -5, 5, 127));
+    in[1] = oh_tensor_f64(MEC_I8, 0, NULL, F64S(-10));
+    in[2] = oh_tensor_f64(MEC_F32, 0, NULL, F64S(1));
     expect("Clip", 13, 2, in, NULL, 4, F64S(-10, -5, 5, 127), 0);
     expect_error("Clip", 11, 2, in, NULL, MEC_ERR_UNSUPPORTED);
     expect_error("Clip", 13, 3, in, NULL, MEC_ERR_DTYPE);
-    free_in(in, 3);
+    oh_destroy_all(in, 3);
 }
 
 int main(void) {

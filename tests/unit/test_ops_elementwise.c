@@ -7,22 +7,6 @@
 
 #include <stdint.h>
 
-#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
-#define F64S(...) ((const double[]){__VA_ARGS__})
-
-/* A tensor of dtype dt with values given as doubles (NULL: zeros). */
-static mec_tensor *mk(mec_dtype dt, int ndim, const int64_t *shape, const double *v) {
-    mec_tensor *t = NULL;
-    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
-    if (v)
-        for (int64_t i = 0; i < mec_tensor_numel(t); i++) mec_tensor_set_f64(t, i, v[i]);
-    return t;
-}
-
-static void free_in(mec_tensor **ts, int n) {
-    for (int i = 0; i < n; i++) mec_tensor_destroy(ts[i]);
-}
-
 /* Runs op on the inputs; checks dtype, numel and values (tolerance tol).
  * n < 0: the output is longer and only its first -n values are checked. */
 static void expect(const char *op, int64_t opset, int n_in, mec_tensor **in, mec_dtype want_dt,
@@ -80,7 +64,8 @@ static void test_broadcast_random(void) {
     };
     mec_threads_set(2);
     for (unsigned c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
-        mec_tensor *a = mk(MEC_F32, 4, shapes[c][0], NULL), *b = mk(MEC_F32, 4, shapes[c][1], NULL);
+        mec_tensor *a = oh_tensor_f64(MEC_F32, 4, shapes[c][0], NULL),
+                   *b = oh_tensor_f64(MEC_F32, 4, shapes[c][1], NULL);
         int64_t na = mec_tensor_numel(a), nb = mec_tensor_numel(b);
         for (int64_t i = 0; i < na; i++) ((float *)a->data)[i] = (float)((i * 7919) % 1000) / 100.0f;
         for (int64_t i = 0; i < nb; i++) ((float *)b->data)[i] = (float)((i * 104729) % 997) / 50.0f + 0.5f;
@@ -124,20 +109,20 @@ static void test_broadcast_random(void) {
 
 static void test_int_arith(void) {
     /* Div truncates toward zero; x/0 gives 0; INT32_MIN / -1 wraps */
-    mec_tensor *in[2] = {mk(MEC_I32, 1, SHAPE(5), F64S(-7, 7, -7, 5, -2147483648.0)),
-                         mk(MEC_I32, 1, SHAPE(5), F64S(2, -2, 0, -1, -1))};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_I32, 1, SHAPE(5), F64S(-7, 7, -7, 5, -2147483648.0)),
+                         oh_tensor_f64(MEC_I32, 1, SHAPE(5), F64S(2, -2, 0, -1, -1))};
     expect("Div", 14, 2, in, MEC_I32, 5, F64S(-3, -3, 0, -5, -2147483648.0), 0);
     /* uint8 wraps */
-    free_in(in, 2);
-    in[0] = mk(MEC_U8, 1, SHAPE(3), F64S(250, 3, 16));
-    in[1] = mk(MEC_U8, 1, SHAPE(3), F64S(10, 5, 16));
+    oh_destroy_all(in, 2);
+    in[0] = oh_tensor_f64(MEC_U8, 1, SHAPE(3), F64S(250, 3, 16));
+    in[1] = oh_tensor_f64(MEC_U8, 1, SHAPE(3), F64S(10, 5, 16));
     expect("Add", 14, 2, in, MEC_U8, 3, F64S(4, 8, 32), 0);
     expect("Sub", 14, 2, in, MEC_U8, 3, F64S(240, 254, 0), 0);
     expect("Mul", 14, 2, in, MEC_U8, 3, F64S(196, 15, 0), 0);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* int64 keeps all 64 bits */
-    in[0] = mk(MEC_I64, 1, SHAPE(1), NULL);
-    in[1] = mk(MEC_I64, 1, SHAPE(1), NULL);
+    in[0] = oh_tensor_f64(MEC_I64, 1, SHAPE(1), NULL);
+    in[1] = oh_tensor_f64(MEC_I64, 1, SHAPE(1), NULL);
     ((int64_t *)in[0]->data)[0] = ((int64_t)1 << 60) + 1;
     ((int64_t *)in[1]->data)[0] = 3;
     {
@@ -149,12 +134,12 @@ static void test_int_arith(void) {
         CHECK(((int64_t *)out[0].data)[0] == (int64_t)(((uint64_t)1 << 60) * 3 + 3));
         oh_free(g, 1, out);
     }
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 static void test_mod(void) {
-    mec_tensor *in[2] = {mk(MEC_I32, 1, SHAPE(6), F64S(-4, 7, 5, -3, 4, -7)),
-                         mk(MEC_I32, 1, SHAPE(6), F64S(3, -3, 0, 2, -1, -3))};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_I32, 1, SHAPE(6), F64S(-4, 7, 5, -3, 4, -7)),
+                         oh_tensor_f64(MEC_I32, 1, SHAPE(6), F64S(3, -3, 0, 2, -1, -3))};
     /* sign of the divisor (Python) */
     expect("Mod", 13, 2, in, MEC_I32, 6, F64S(2, -2, 0, 1, 0, -1), 0);
     /* fmod=1: sign of the dividend (C) */
@@ -169,10 +154,10 @@ static void test_mod(void) {
         for (int i = 0; i < 6; i++) CHECK(((int32_t *)out[0].data)[i] == (int32_t)want[i]);
         oh_free(g, 1, out);
     }
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* floats need fmod=1 */
-    in[0] = mk(MEC_F32, 1, SHAPE(2), F64S(-4.5, 7));
-    in[1] = mk(MEC_F32, 1, SHAPE(2), F64S(2, -3));
+    in[0] = oh_tensor_f64(MEC_F32, 1, SHAPE(2), F64S(-4.5, 7));
+    in[1] = oh_tensor_f64(MEC_F32, 1, SHAPE(2), F64S(2, -3));
     expect_error("Mod", 13, 2, in, NULL, 0, MEC_ERR_INVALID_ARG);
     {
         mec_graph *g;
@@ -185,17 +170,18 @@ static void test_mod(void) {
         CHECK_NEAR(((float *)out[0].data)[1], 1.0, 0);
         oh_free(g, 1, out);
     }
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 static void test_pow(void) {
     /* float base, int exponent (opset 12+) */
-    mec_tensor *in[2] = {mk(MEC_F32, 1, SHAPE(3), F64S(2, 3, -2)), mk(MEC_I64, 1, SHAPE(3), F64S(3, -1, 2))};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_F32, 1, SHAPE(3), F64S(2, 3, -2)),
+                         oh_tensor_f64(MEC_I64, 1, SHAPE(3), F64S(3, -1, 2))};
     expect("Pow", 15, 2, in, MEC_F32, 3, F64S(8, 1.0 / 3, 4), 1e-6);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* int base, int exponent: exact, negative exponents truncate */
-    in[0] = mk(MEC_I64, 1, SHAPE(4), F64S(2, 3, 2, -1));
-    in[1] = mk(MEC_I64, 1, SHAPE(4), F64S(62, 2, -1, -3));
+    in[0] = oh_tensor_f64(MEC_I64, 1, SHAPE(4), F64S(2, 3, 2, -1));
+    in[1] = oh_tensor_f64(MEC_I64, 1, SHAPE(4), F64S(62, 2, -1, -3));
     {
         mec_graph *g;
         int node;
@@ -207,74 +193,77 @@ static void test_pow(void) {
         CHECK(y[0] == (int64_t)1 << 62 && y[1] == 9 && y[2] == 0 && y[3] == -1);
         oh_free(g, 1, out);
     }
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* int base, float exponent */
-    in[0] = mk(MEC_I32, 1, SHAPE(2), F64S(4, 9));
-    in[1] = mk(MEC_F32, 1, SHAPE(2), F64S(0.5, 1.5));
+    in[0] = oh_tensor_f64(MEC_I32, 1, SHAPE(2), F64S(4, 9));
+    in[1] = oh_tensor_f64(MEC_F32, 1, SHAPE(2), F64S(0.5, 1.5));
     expect("Pow", 15, 2, in, MEC_I32, 2, F64S(2, 27), 0);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* x^2 and x^0.5 shortcuts with a scalar exponent */
-    in[0] = mk(MEC_F32, 2, SHAPE(2, 2), F64S(-3, 0.5, 4, 9));
-    in[1] = mk(MEC_F32, 0, NULL, F64S(2));
+    in[0] = oh_tensor_f64(MEC_F32, 2, SHAPE(2, 2), F64S(-3, 0.5, 4, 9));
+    in[1] = oh_tensor_f64(MEC_F32, 0, NULL, F64S(2));
     expect("Pow", 13, 2, in, MEC_F32, 4, F64S(9, 0.25, 16, 81), 0);
     mec_tensor_set_f64(in[1], 0, 0.5);
     expect("Pow", 13, 2, in, MEC_F32, 4, F64S(NAN, 0.70710678, 2, 3), 1e-6);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 static void test_compare_where(void) {
-    mec_tensor *in[3] = {mk(MEC_F32, 2, SHAPE(2, 1), F64S(1, 3)), mk(MEC_F32, 1, SHAPE(3), F64S(0, 1, 3)), NULL};
+    mec_tensor *in[3] = {oh_tensor_f64(MEC_F32, 2, SHAPE(2, 1), F64S(1, 3)),
+                         oh_tensor_f64(MEC_F32, 1, SHAPE(3), F64S(0, 1, 3)), NULL};
     expect("Less", 13, 2, in, MEC_BOOL, 6, F64S(0, 0, 1, 0, 0, 0), 0);
     expect("Greater", 13, 2, in, MEC_BOOL, 6, F64S(1, 0, 0, 1, 1, 0), 0);
     expect("Equal", 13, 2, in, MEC_BOOL, 6, F64S(0, 1, 0, 0, 0, 1), 0);
     expect("LessOrEqual", 16, 2, in, MEC_BOOL, 6, F64S(0, 1, 1, 0, 0, 1), 0);
     expect("GreaterOrEqual", 16, 2, in, MEC_BOOL, 6, F64S(1, 1, 0, 1, 1, 1), 0);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* Where: cond (2,1), x (1,3), y scalar -> (2,3) */
-    in[0] = mk(MEC_BOOL, 2, SHAPE(2, 1), F64S(1, 0));
-    in[1] = mk(MEC_I64, 2, SHAPE(1, 3), F64S(10, 20, 30));
-    in[2] = mk(MEC_I64, 0, NULL, F64S(-1));
+    in[0] = oh_tensor_f64(MEC_BOOL, 2, SHAPE(2, 1), F64S(1, 0));
+    in[1] = oh_tensor_f64(MEC_I64, 2, SHAPE(1, 3), F64S(10, 20, 30));
+    in[2] = oh_tensor_f64(MEC_I64, 0, NULL, F64S(-1));
     expect("Where", 16, 3, in, MEC_I64, 6, F64S(10, 20, 30, -1, -1, -1), 0);
     /* condition must be bool */
     mec_tensor *bad[3] = {in[1], in[1], in[2]};
     expect_error("Where", 16, 3, bad, NULL, 0, MEC_ERR_DTYPE);
-    free_in(in, 3);
+    oh_destroy_all(in, 3);
     /* logic with broadcasting */
-    in[0] = mk(MEC_BOOL, 2, SHAPE(2, 2), F64S(0, 0, 1, 1));
-    in[1] = mk(MEC_BOOL, 1, SHAPE(2), F64S(0, 1));
+    in[0] = oh_tensor_f64(MEC_BOOL, 2, SHAPE(2, 2), F64S(0, 0, 1, 1));
+    in[1] = oh_tensor_f64(MEC_BOOL, 1, SHAPE(2), F64S(0, 1));
     expect("And", 7, 2, in, MEC_BOOL, 4, F64S(0, 0, 0, 1), 0);
     expect("Or", 7, 2, in, MEC_BOOL, 4, F64S(0, 1, 1, 1), 0);
     expect("Xor", 7, 2, in, MEC_BOOL, 4, F64S(0, 1, 1, 0), 0);
     expect("Not", 1, 1, in, MEC_BOOL, 4, F64S(1, 1, 0, 0), 0);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 static void test_variadic(void) {
-    mec_tensor *in[3] = {mk(MEC_F32, 1, SHAPE(3), F64S(3, 2, 1)), mk(MEC_F32, 2, SHAPE(2, 1), F64S(1, 5)),
-                         mk(MEC_F32, 1, SHAPE(3), F64S(2, 4, 0))};
+    mec_tensor *in[3] = {oh_tensor_f64(MEC_F32, 1, SHAPE(3), F64S(3, 2, 1)),
+                         oh_tensor_f64(MEC_F32, 2, SHAPE(2, 1), F64S(1, 5)),
+                         oh_tensor_f64(MEC_F32, 1, SHAPE(3), F64S(2, 4, 0))};
     expect("Max", 13, 3, in, MEC_F32, 6, F64S(3, 4, 1, 5, 5, 5), 0);
     expect("Min", 13, 3, in, MEC_F32, 6, F64S(1, 1, 0, 2, 2, 0), 0);
     expect("Sum", 13, 3, in, MEC_F32, 6, F64S(6, 7, 2, 10, 11, 6), 0);
     expect("Mean", 13, 3, in, MEC_F32, 6, F64S(2, 7.0 / 3, 2.0 / 3, 10.0 / 3, 11.0 / 3, 2), 1e-6);
     expect("Sum", 13, 1, in, MEC_F32, 3, F64S(3, 2, 1), 0);
-    free_in(in, 3);
+    oh_destroy_all(in, 3);
     /* integer Max, NaN propagation in float Max */
-    in[0] = mk(MEC_U64, 1, SHAPE(2), F64S(1, 18446744073709549568.0));
-    in[1] = mk(MEC_U64, 1, SHAPE(2), F64S(2, 5));
+    in[0] = oh_tensor_f64(MEC_U64, 1, SHAPE(2), F64S(1, 18446744073709549568.0));
+    in[1] = oh_tensor_f64(MEC_U64, 1, SHAPE(2), F64S(2, 5));
     expect("Max", 13, 2, in, MEC_U64, 2, F64S(2, 18446744073709549568.0), 0);
-    free_in(in, 2);
-    in[0] = mk(MEC_F32, 1, SHAPE(2), F64S(NAN, 1));
-    in[1] = mk(MEC_F32, 1, SHAPE(2), F64S(1, NAN));
+    oh_destroy_all(in, 2);
+    in[0] = oh_tensor_f64(MEC_F32, 1, SHAPE(2), F64S(NAN, 1));
+    in[1] = oh_tensor_f64(MEC_F32, 1, SHAPE(2), F64S(1, NAN));
     expect("Max", 13, 2, in, MEC_F32, 2, F64S(NAN, NAN), 0);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
     /* Sum of integers is not in the spec */
-    in[0] = mk(MEC_I32, 1, SHAPE(2), NULL);
+    in[0] = oh_tensor_f64(MEC_I32, 1, SHAPE(2), NULL);
     expect_error("Sum", 13, 1, in, NULL, 0, MEC_ERR_UNSUPPORTED);
-    free_in(in, 1);
+    oh_destroy_all(in, 1);
 }
 
 static void test_unary(void) {
-    mec_tensor *in[1] = {mk(MEC_F32, 1, SHAPE(8), F64S(0.5, 1.5, 2.5, -0.5, -1.5, 2.4, -2.6, 0))};
+    mec_tensor *in[1] = {
+        oh_tensor_f64(MEC_F32, 1, SHAPE(8), F64S(0.5, 1.5, 2.5, -0.5, -1.5, 2.4, -2.6, 0))};
     expect("Round", 11, 1, in, MEC_F32, 8, F64S(0, 2, 2, -0.0, -2, 2, -3, 0), 0);
     expect("Floor", 13, 1, in, MEC_F32, 8, F64S(0, 1, 2, -1, -2, 2, -3, 0), 0);
     expect("Ceil", 13, 1, in, MEC_F32, 8, F64S(1, 2, 3, -0.0, -1, 3, -2, 0), 0);
@@ -293,7 +282,7 @@ static void test_unary(void) {
     expect("Asinh", 9, 1, in, MEC_F32, -2, F64S(0.4812118251, 1.1947632173), 1e-6);
     expect("Cosh", 9, 1, in, MEC_F32, -2, F64S(1.1276259652, 2.3524096152), 1e-6);
     mec_tensor_destroy(in[0]);
-    in[0] = mk(MEC_F32, 1, SHAPE(4), F64S(INFINITY, -INFINITY, NAN, 1));
+    in[0] = oh_tensor_f64(MEC_F32, 1, SHAPE(4), F64S(INFINITY, -INFINITY, NAN, 1));
     expect("IsNaN", 13, 1, in, MEC_BOOL, 4, F64S(0, 0, 1, 0), 0);
     expect("IsInf", 10, 1, in, MEC_BOOL, 4, F64S(1, 1, 0, 0), 0);
     {
@@ -309,14 +298,14 @@ static void test_unary(void) {
     }
     mec_tensor_destroy(in[0]);
     /* integer Abs/Neg wrap at the minimum instead of overflowing */
-    in[0] = mk(MEC_I8, 1, SHAPE(3), F64S(-128, -5, 7));
+    in[0] = oh_tensor_f64(MEC_I8, 1, SHAPE(3), F64S(-128, -5, 7));
     expect("Abs", 13, 1, in, MEC_I8, 3, F64S(-128, 5, 7), 0);
     expect("Neg", 13, 1, in, MEC_I8, 3, F64S(-128, 5, -7), 0);
     expect("Sign", 13, 1, in, MEC_I8, 3, F64S(-1, -1, 1), 0);
     expect_error("Sqrt", 13, 1, in, NULL, 0, MEC_ERR_UNSUPPORTED);
     mec_tensor_destroy(in[0]);
     /* float16 goes through float */
-    in[0] = mk(MEC_F16, 1, SHAPE(3), F64S(0.25, 4, -1));
+    in[0] = oh_tensor_f64(MEC_F16, 1, SHAPE(3), F64S(0.25, 4, -1));
     expect("Sqrt", 13, 1, in, MEC_F16, -2, F64S(0.5, 2), 0);
     mec_tensor_destroy(in[0]);
 }
@@ -325,7 +314,7 @@ static void test_unary(void) {
  * erf everywhere (the clamp at |x| = 4 included), exact sign and zero. */
 static void test_erf_accuracy(void) {
     int64_t n = 24001;
-    mec_tensor *in[1] = {mk(MEC_F32, 1, &n, NULL)};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_F32, 1, &n, NULL)};
     float *x = in[0]->data;
     for (int64_t i = 0; i < n; i++) x[i] = (float)(i - 12000) / 2000.0f; /* [-6, 6] */
     mec_graph *g;
@@ -345,7 +334,8 @@ static void test_erf_accuracy(void) {
 }
 
 static void test_bitshift(void) {
-    mec_tensor *in[2] = {mk(MEC_U16, 1, SHAPE(3), F64S(1, 65535, 256)), mk(MEC_U16, 1, SHAPE(3), F64S(15, 15, 16))};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_U16, 1, SHAPE(3), F64S(1, 65535, 256)),
+                         oh_tensor_f64(MEC_U16, 1, SHAPE(3), F64S(15, 15, 16))};
     mec_graph *g;
     int node;
     mec_tensor out[1];
@@ -365,14 +355,15 @@ static void test_bitshift(void) {
     mec_node_set_string(g, node, "direction", "UP");
     CHECK(oh_run(g, node, 11, "ref", 2, in, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 /* Opsets before 7: broadcast=1 and axis place B inside A. */
 static void test_legacy_broadcast(void) {
     double av[24];
     for (int i = 0; i < 24; i++) av[i] = i;
-    mec_tensor *in[2] = {mk(MEC_F32, 3, SHAPE(2, 3, 4), av), mk(MEC_F32, 1, SHAPE(3), F64S(100, 200, 300))};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_F32, 3, SHAPE(2, 3, 4), av),
+                         oh_tensor_f64(MEC_F32, 1, SHAPE(3), F64S(100, 200, 300))};
     mec_graph *g;
     int node;
     mec_tensor out[1];
@@ -388,21 +379,22 @@ static void test_legacy_broadcast(void) {
     expect_error("Mul", 6, 2, in, NULL, 0, MEC_ERR_SHAPE);
     /* default axis aligns the trailing dims: (3) against (2,3,4) does not fit */
     expect_error("Mul", 6, 2, in, "broadcast", 1, MEC_ERR_SHAPE);
-    free_in(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 static void test_errors(void) {
-    mec_tensor *in[2] = {mk(MEC_F32, 2, SHAPE(2, 3), NULL), mk(MEC_F32, 1, SHAPE(4), NULL)};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_F32, 2, SHAPE(2, 3), NULL),
+                         oh_tensor_f64(MEC_F32, 1, SHAPE(4), NULL)};
     expect_error("Add", 14, 2, in, NULL, 0, MEC_ERR_SHAPE);
     CHECK(strstr(mec_last_error(), "(2, 3)") != NULL);
     mec_tensor_destroy(in[1]);
-    in[1] = mk(MEC_I32, 1, SHAPE(3), NULL);
+    in[1] = oh_tensor_f64(MEC_I32, 1, SHAPE(3), NULL);
     expect_error("Add", 14, 2, in, NULL, 0, MEC_ERR_DTYPE);
     expect_error("And", 7, 2, in, NULL, 0, MEC_ERR_DTYPE);
-    free_in(in, 2);
-    in[0] = mk(MEC_F32, 1, SHAPE(2), NULL);
+    oh_destroy_all(in, 2);
+    in[0] = oh_tensor_f64(MEC_F32, 1, SHAPE(2), NULL);
     expect_error("Add", 14, 1, in, NULL, 0, MEC_ERR_GRAPH);
-    free_in(in, 1);
+    oh_destroy_all(in, 1);
 }
 
 int main(void) {

@@ -9,34 +9,13 @@
 #include <math.h>
 #include <stdint.h>
 
-#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
-#define F32S(...) ((const float[]){__VA_ARGS__})
-#define I64S(...) ((const int64_t[]){__VA_ARGS__})
-#define VALS(...) ((const double[]){__VA_ARGS__})
-
-static mec_tensor *tensor_of(mec_dtype dt, int ndim, const int64_t *shape, const void *values) {
-    mec_tensor *t = NULL;
-    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
-    if (values) memcpy(t->data, values, mec_tensor_bytes(t));
-    return t;
-}
-
-static mec_tensor *i64_scalar(int64_t v) { return tensor_of(MEC_I64, 0, SHAPE(1), &v); }
-static mec_tensor *f32_scalar(float v) { return tensor_of(MEC_F32, 0, SHAPE(1), &v); }
-
-static void check_shape(const mec_tensor *t, int ndim, const int64_t *shape) {
-    CHECK(t->ndim == ndim);
-    for (int d = 0; d < ndim && d < t->ndim; d++) CHECK(t->shape[d] == shape[d]);
-}
+static mec_tensor *i64_scalar(int64_t v) { return oh_tensor(MEC_I64, 0, SHAPE(1), &v); }
+static mec_tensor *f32_scalar(float v) { return oh_tensor(MEC_F32, 0, SHAPE(1), &v); }
 
 static void check_vals(const mec_tensor *t, int64_t n, const double *want, double tol) {
     CHECK(mec_tensor_numel(t) == n);
     if (mec_tensor_numel(t) != n) return;
     for (int64_t i = 0; i < n; i++) CHECK_NEAR(mec_tensor_get_f64(t, i), want[i], tol);
-}
-
-static void free_all(mec_tensor **ts, int n) {
-    for (int i = 0; i < n; i++) mec_tensor_destroy(ts[i]);
 }
 
 /* ------------------------------------------------------------- loss */
@@ -50,7 +29,7 @@ static void test_nllloss(void) {
     mec_tensor out[1];
     CHECK_OK(oh_node(&g, &node, "NegativeLogLikelihoodLoss", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
-    check_shape(&out[0], 0, NULL);
+    oh_check_shape(&out[0], 0, NULL);
     check_vals(&out[0], 1, VALS((1 + 6) / 2.0), 1e-6); /* default reduction: mean */
     oh_free(g, 1, out);
 
@@ -65,7 +44,7 @@ static void test_nllloss(void) {
     mec_node_set_string(g, node, "reduction", "none");
     mec_node_set_int(g, node, "ignore_index", 2);
     CHECK_OK(oh_run(g, node, 13, "ref", 3, in, 1, out));
-    check_shape(&out[0], 1, SHAPE(2));
+    oh_check_shape(&out[0], 1, SHAPE(2));
     check_vals(&out[0], 2, VALS(1, 0), 1e-6);
     oh_free(g, 1, out);
 
@@ -80,7 +59,7 @@ static void test_nllloss(void) {
     mec_node_set_string(g, node, "reduction", "avg");
     CHECK(oh_run(g, node, 13, "ref", 2, in, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
 }
 
 static void test_softmax_cross_entropy(void) {
@@ -95,10 +74,10 @@ static void test_softmax_cross_entropy(void) {
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 2, out));
     /* -log(1/2) - log(3/4) */
     check_vals(&out[0], 1, VALS(log(2.0) + log(4.0 / 3.0)), 1e-6);
-    check_shape(&out[1], 3, SHAPE(1, 2, 2));
+    oh_check_shape(&out[1], 3, SHAPE(1, 2, 2));
     check_vals(&out[1], 4, VALS(-log(2.0), -log(4.0), -log(2.0), log(3.0 / 4.0)), 1e-6);
     oh_free(g, 2, out);
-    free_all(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 /* ------------------------------------------------------------- rnn */
@@ -131,24 +110,25 @@ static void test_rnn(void) {
     CHECK_OK(oh_run(g, node, 14, "ref", 4, in, 2, out));
     double f1 = tanh(1 + 0.1), f2 = tanh(2 + 0.5 * f1 + 0.1), f3 = tanh(3 + 0.5 * f2 + 0.1);
     double r3 = tanh(6), r2 = tanh(4 - r3), r1 = tanh(2 - r2);
-    check_shape(&out[0], 4, SHAPE(3, 2, 1, 1));
+    oh_check_shape(&out[0], 4, SHAPE(3, 2, 1, 1));
     check_vals(&out[0], 6, VALS(f1, r1, f2, r2, f3, r3), 1e-5);
-    check_shape(&out[1], 3, SHAPE(2, 1, 1));
+    oh_check_shape(&out[1], 3, SHAPE(2, 1, 1));
     check_vals(&out[1], 2, VALS(f3, r1), 1e-5);
     oh_free(g, 2, out);
 
     /* reverse with sequence_lens = 2, layout 1 and a Relu activation */
     int32_t len = 2;
-    mec_tensor *in2[6] = {oh_f32(3, SHAPE(1, 3, 1), F32S(1, 2, 3)), oh_f32(3, SHAPE(1, 1, 1), F32S(1)),
-                          oh_f32(3, SHAPE(1, 1, 1), F32S(0.5f)), NULL,
-                          tensor_of(MEC_I32, 1, SHAPE(1), &len), oh_f32(3, SHAPE(1, 1, 1), F32S(-10))};
+    mec_tensor *in2[6] = {
+        oh_f32(3, SHAPE(1, 3, 1), F32S(1, 2, 3)), oh_f32(3, SHAPE(1, 1, 1), F32S(1)),
+        oh_f32(3, SHAPE(1, 1, 1), F32S(0.5f)),    NULL,
+        oh_tensor(MEC_I32, 1, SHAPE(1), &len),    oh_f32(3, SHAPE(1, 1, 1), F32S(-10))};
     CHECK_OK(oh_node(&g, &node, "RNN", 14, 6, 2));
     mec_node_set_string(g, node, "direction", "reverse");
     mec_node_set_int(g, node, "layout", 1);
     CHECK_OK(set_strings(g, node, "activations", 1, (const char *const[]){"Relu"}));
     CHECK_OK(oh_run(g, node, 14, "ref", 6, in2, 2, out));
     /* t = 1: relu(2 - 5) = 0; t = 0: relu(1 + 0) = 1; t = 2 is past the length */
-    check_shape(&out[0], 4, SHAPE(1, 3, 1, 1));
+    oh_check_shape(&out[0], 4, SHAPE(1, 3, 1, 1));
     check_vals(&out[0], 3, VALS(1, 0, 0), 1e-6);
     check_vals(&out[1], 1, VALS(1), 1e-6);
     oh_free(g, 2, out);
@@ -160,8 +140,8 @@ static void test_rnn(void) {
     mec_node_set_int(g, node, "layout", 1);
     CHECK(oh_run(g, node, 14, "ref", 6, in2, 2, out) == MEC_ERR_RANGE);
     oh_free(g, 2, out);
-    free_all(in, 6);
-    free_all(in2, 6);
+    oh_destroy_all(in, 6);
+    oh_destroy_all(in2, 6);
 }
 
 static void test_gru(void) {
@@ -186,12 +166,12 @@ static void test_gru(void) {
             h = (1 - z) * hh + z * h;
             y[t] = h;
         }
-        check_shape(&out[0], 4, SHAPE(2, 1, 1, 1));
+        oh_check_shape(&out[0], 4, SHAPE(2, 1, 1, 1));
         check_vals(&out[0], 2, y, 1e-5);
         check_vals(&out[1], 1, VALS(y[1]), 1e-5);
         oh_free(g, 2, out);
     }
-    free_all(in, 6);
+    oh_destroy_all(in, 6);
 }
 
 static void test_lstm(void) {
@@ -229,7 +209,7 @@ static void test_lstm(void) {
     CHECK(oh_run(g, node, 14, "ref", 3, bad, 1, out) == MEC_ERR_SHAPE);
     oh_free(g, 1, out);
     mec_tensor_destroy(bad[1]);
-    free_all(in, 8);
+    oh_destroy_all(in, 8);
 }
 
 /* ------------------------------------------------------------- signal */
@@ -267,7 +247,7 @@ static void test_windows(void) {
     CHECK_OK(oh_node(&g, &node, "BlackmanWindow", 17, 1, 1));
     CHECK(oh_run(g, node, 17, "ref", 1, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 1);
+    oh_destroy_all(in, 1);
 }
 
 static void test_dft(void) {
@@ -277,7 +257,7 @@ static void test_dft(void) {
     mec_tensor *in[2] = {oh_f32(3, SHAPE(1, 4, 1), F32S(1, 2, 3, 4)), NULL}, out[1];
     CHECK_OK(oh_node(&g, &node, "DFT", 17, 1, 1));
     CHECK_OK(oh_run(g, node, 17, "ref", 1, in, 1, out));
-    check_shape(&out[0], 3, SHAPE(1, 4, 2));
+    oh_check_shape(&out[0], 3, SHAPE(1, 4, 2));
     check_vals(&out[0], 8, VALS(10, 0, -2, 2, -2, 0, -2, -2), 1e-5);
     mec_tensor *spec = NULL;
     CHECK_OK(mec_tensor_clone(&out[0], &spec));
@@ -296,7 +276,7 @@ static void test_dft(void) {
     CHECK_OK(oh_node(&g, &node, "DFT", 17, 2, 1));
     mec_node_set_int(g, node, "onesided", 1);
     CHECK_OK(oh_run(g, node, 17, "ref", 2, in, 1, out));
-    check_shape(&out[0], 3, SHAPE(1, 4, 2));
+    oh_check_shape(&out[0], 3, SHAPE(1, 4, 2));
     /* X[3] = sum x_j (-1)^j = 1 - 2 + 3 - 4 */
     CHECK_NEAR(mec_tensor_get_f64(&out[0], 0), 10, 1e-5);
     CHECK_NEAR(mec_tensor_get_f64(&out[0], 6), -2, 1e-5);
@@ -308,7 +288,7 @@ static void test_dft(void) {
     mec_node_set_int(g, node, "axis", 2);
     CHECK(oh_run(g, node, 17, "ref", 1, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 2);
+    oh_destroy_all(in, 2);
     mec_tensor_destroy(spec);
 }
 
@@ -321,11 +301,11 @@ static void test_stft(void) {
     mec_tensor out[1];
     CHECK_OK(oh_node(&g, &node, "STFT", 17, 3, 1));
     CHECK_OK(oh_run(g, node, 17, "ref", 3, in, 1, out));
-    check_shape(&out[0], 4, SHAPE(1, 2, 3, 2));
+    oh_check_shape(&out[0], 4, SHAPE(1, 2, 3, 2));
     /* frame 0 = 1..4 (as the DFT test); frame 1 = 3..6: 18, -2+2i, -2 */
     check_vals(&out[0], 12, VALS(10, 0, -2, 2, -2, 0, 18, 0, -2, 2, -2, 0), 1e-5);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
 }
 
 static void test_mel_weight_matrix(void) {
@@ -336,10 +316,10 @@ static void test_mel_weight_matrix(void) {
     mec_tensor out[1];
     CHECK_OK(oh_node(&g, &node, "MelWeightMatrix", 17, 5, 1));
     CHECK_OK(oh_run(g, node, 17, "ref", 5, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(5, 2));
+    oh_check_shape(&out[0], 2, SHAPE(5, 2));
     check_vals(&out[0], 10, VALS(1, 0, 0, 1, 0, 0, 0, 0, 0, 0), 1e-6);
     oh_free(g, 1, out);
-    free_all(in, 5);
+    oh_destroy_all(in, 5);
 }
 
 /* ------------------------------------------------------------- detection */
@@ -354,7 +334,7 @@ static void test_nms(void) {
     mec_tensor out[1];
     CHECK_OK(oh_node(&g, &node, "NonMaxSuppression", 11, 5, 1));
     CHECK_OK(oh_run(g, node, 11, "ref", 5, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 3));
+    oh_check_shape(&out[0], 2, SHAPE(2, 3));
     check_vals(&out[0], 6, VALS(0, 0, 1, 0, 0, 2), 0);
     oh_free(g, 1, out);
 
@@ -363,15 +343,15 @@ static void test_nms(void) {
     *(float *)in[4]->data = 0.5f;
     CHECK_OK(oh_node(&g, &node, "NonMaxSuppression", 11, 5, 1));
     CHECK_OK(oh_run(g, node, 11, "ref", 5, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(1, 3));
+    oh_check_shape(&out[0], 2, SHAPE(1, 3));
     oh_free(g, 1, out);
 
     /* no max_output_boxes_per_class: nothing is selected */
     CHECK_OK(oh_node(&g, &node, "NonMaxSuppression", 11, 2, 1));
     CHECK_OK(oh_run(g, node, 11, "ref", 2, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(0, 3));
+    oh_check_shape(&out[0], 2, SHAPE(0, 3));
     oh_free(g, 1, out);
-    free_all(in, 5);
+    oh_destroy_all(in, 5);
 }
 
 static void test_roialign(void) {
@@ -385,7 +365,7 @@ static void test_roialign(void) {
     mec_node_set_string(g, node, "coordinate_transformation_mode", "output_half_pixel");
     mec_node_set_int(g, node, "sampling_ratio", 1);
     CHECK_OK(oh_run(g, node, 16, "ref", 3, in, 1, out));
-    check_shape(&out[0], 4, SHAPE(1, 1, 1, 1));
+    oh_check_shape(&out[0], 4, SHAPE(1, 1, 1, 1));
     check_vals(&out[0], 1, VALS(2.5), 1e-6);
     oh_free(g, 1, out);
 
@@ -400,7 +380,7 @@ static void test_roialign(void) {
     CHECK_OK(oh_node(&g, &node, "RoiAlign", 16, 3, 1));
     CHECK(oh_run(g, node, 16, "ref", 3, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
 }
 
 static void test_gridsample(void) {
@@ -413,7 +393,7 @@ static void test_gridsample(void) {
     CHECK_OK(oh_node(&g, &node, "GridSample", 16, 2, 1));
     mec_node_set_int(g, node, "align_corners", 1);
     CHECK_OK(oh_run(g, node, 16, "ref", 2, in, 1, out));
-    check_shape(&out[0], 4, SHAPE(1, 1, 1, 3));
+    oh_check_shape(&out[0], 4, SHAPE(1, 1, 1, 3));
     check_vals(&out[0], 3, VALS(2.5, 1, 0), 1e-6); /* zeros padding */
     oh_free(g, 1, out);
 
@@ -428,7 +408,7 @@ static void test_gridsample(void) {
     mec_node_set_string(g, node, "mode", "cubic");
     CHECK(oh_run(g, node, 16, "ref", 2, in, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 static void test_maxunpool(void) {
@@ -441,7 +421,7 @@ static void test_maxunpool(void) {
     mec_node_set_ints(g, node, "kernel_shape", 2, I64S(1, 2));
     mec_node_set_ints(g, node, "strides", 2, I64S(1, 2));
     CHECK_OK(oh_run(g, node, 11, "ref", 2, in, 1, out));
-    check_shape(&out[0], 4, SHAPE(1, 1, 1, 4));
+    oh_check_shape(&out[0], 4, SHAPE(1, 1, 1, 4));
     check_vals(&out[0], 4, VALS(0, 5, 6, 0), 0);
     oh_free(g, 1, out);
 
@@ -450,7 +430,7 @@ static void test_maxunpool(void) {
     mec_node_set_ints(g, node, "kernel_shape", 2, I64S(1, 2));
     mec_node_set_ints(g, node, "strides", 2, I64S(1, 2));
     CHECK_OK(oh_run(g, node, 11, "ref", 3, in, 1, out));
-    check_shape(&out[0], 4, SHAPE(1, 1, 2, 5));
+    oh_check_shape(&out[0], 4, SHAPE(1, 1, 2, 5));
     check_vals(&out[0], 10, VALS(0, 5, 6, 0, 0, 0, 0, 0, 0, 0), 0);
     oh_free(g, 1, out);
 
@@ -460,7 +440,7 @@ static void test_maxunpool(void) {
     mec_node_set_ints(g, node, "strides", 2, I64S(1, 2));
     CHECK(oh_run(g, node, 11, "ref", 2, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
 }
 
 static void test_unique(void) {
@@ -483,19 +463,19 @@ static void test_unique(void) {
     check_vals(&out[2], 4, VALS(0, 1, 1, 2), 0);
     check_vals(&out[3], 3, VALS(1, 2, 1), 0);
     oh_free(g, 4, out);
-    free_all(in, 1);
+    oh_destroy_all(in, 1);
 
     /* rows along axis 0: (1, 2), (0, 5), (1, 2) */
     mec_tensor *rows[1] = {oh_i64(2, SHAPE(3, 2), I64S(1, 2, 0, 5, 1, 2))};
     CHECK_OK(oh_node(&g, &node, "Unique", 11, 1, 4));
     mec_node_set_int(g, node, "axis", 0);
     CHECK_OK(oh_run(g, node, 11, "ref", 1, rows, 4, out));
-    check_shape(&out[0], 2, SHAPE(2, 2));
+    oh_check_shape(&out[0], 2, SHAPE(2, 2));
     check_vals(&out[0], 4, VALS(0, 5, 1, 2), 0);
     check_vals(&out[2], 3, VALS(1, 0, 1), 0);
     check_vals(&out[3], 2, VALS(1, 2), 0);
     oh_free(g, 4, out);
-    free_all(rows, 1);
+    oh_destroy_all(rows, 1);
 }
 
 static void test_reverse_sequence(void) {
@@ -512,7 +492,7 @@ static void test_reverse_sequence(void) {
     CHECK_OK(oh_node(&g, &node, "ReverseSequence", 10, 2, 1));
     CHECK(oh_run(g, node, 10, "ref", 2, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 static void test_det(void) {
@@ -523,11 +503,11 @@ static void test_det(void) {
     mec_tensor out[1];
     CHECK_OK(oh_node(&g, &node, "Det", 11, 1, 1));
     CHECK_OK(oh_run(g, node, 11, "ref", 1, in, 1, out));
-    check_shape(&out[0], 1, SHAPE(2));
+    oh_check_shape(&out[0], 1, SHAPE(2));
     /* second: 0*(0*8+9) - 1*(8-12) + 2*(-3-0) = 4 - 6 = -2 */
     check_vals(&out[0], 2, VALS(-2, -2), 1e-5);
     oh_free(g, 1, out);
-    free_all(in, 1);
+    oh_destroy_all(in, 1);
 }
 
 static void test_einsum(void) {
@@ -539,7 +519,7 @@ static void test_einsum(void) {
     CHECK_OK(oh_node(&g, &node, "Einsum", 12, 2, 1));
     mec_node_set_string(g, node, "equation", "ij,jk->ik");
     CHECK_OK(oh_run(g, node, 12, "ref", 2, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 2));
+    oh_check_shape(&out[0], 2, SHAPE(2, 2));
     check_vals(&out[0], 4, VALS(4, 5, 10, 11), 1e-6);
     oh_free(g, 1, out);
 
@@ -559,7 +539,7 @@ static void test_einsum(void) {
     CHECK_OK(oh_node(&g, &node, "Einsum", 12, 1, 1));
     mec_node_set_string(g, node, "equation", "ij->");
     CHECK_OK(oh_run(g, node, 12, "ref", 1, in, 1, out));
-    check_shape(&out[0], 0, NULL);
+    oh_check_shape(&out[0], 0, NULL);
     check_vals(&out[0], 1, VALS(21), 1e-6);
     oh_free(g, 1, out);
 
@@ -568,7 +548,7 @@ static void test_einsum(void) {
     CHECK_OK(oh_node(&g, &node, "Einsum", 12, 1, 1));
     mec_node_set_string(g, node, "equation", "...ii->...i");
     CHECK_OK(oh_run(g, node, 12, "ref", 1, sq, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 2));
+    oh_check_shape(&out[0], 2, SHAPE(2, 2));
     check_vals(&out[0], 4, VALS(1, 4, 5, 8), 0);
     oh_free(g, 1, out);
 
@@ -588,7 +568,7 @@ static void test_einsum(void) {
     CHECK_OK(oh_node(&g, &node, "Einsum", 12, 2, 1));
     mec_node_set_string(g, node, "equation", "bij,bjk->bki");
     CHECK_OK(oh_run(g, node, 12, "ref", 2, bm, 1, out));
-    check_shape(&out[0], 3, SHAPE(2, 3, 3));
+    oh_check_shape(&out[0], 3, SHAPE(2, 3, 3));
     for (int b2 = 0; b2 < 2; b2++)
         for (int i = 0; i < 3; i++)
             for (int k = 0; k < 3; k++) {
@@ -608,7 +588,7 @@ static void test_einsum(void) {
             CHECK_NEAR(mec_tensor_get_f64(&out[0], b2 * 3 + l), sa * sb, 1e-4);
         }
     oh_free(g, 1, out);
-    free_all(bm, 2);
+    oh_destroy_all(bm, 2);
 
     /* mismatched sizes and malformed equations are errors */
     CHECK_OK(oh_node(&g, &node, "Einsum", 12, 2, 1));
@@ -623,9 +603,9 @@ static void test_einsum(void) {
     mec_node_set_string(g, node, "equation", "ij->i");
     CHECK(oh_run(g, node, 12, "ref", 2, in, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(in, 2);
-    free_all(sq, 1);
-    free_all(iv, 2);
+    oh_destroy_all(in, 2);
+    oh_destroy_all(sq, 1);
+    oh_destroy_all(iv, 2);
 }
 
 int main(void) {

@@ -6,30 +6,6 @@
 #include "op_harness.h"
 #include "test.h"
 
-/* Deterministic inputs shared with the generator script: ((i*a) % m - m/2) * s. */
-static float pat(int64_t i, int a, int m, double s) { return (float)((double)((i * a) % m - m / 2) * s); }
-
-static mec_tensor *pat_t(int nd, const int64_t *shape, int a, int m, double s) {
-    mec_tensor *t = oh_f32(nd, shape, NULL);
-    if (!t) return NULL;
-    float *f = t->data;
-    for (int64_t i = 0; i < mec_tensor_numel(t); i++) f[i] = pat(i, a, m, s);
-    return t;
-}
-
-static void check_close(const mec_tensor *t, const float *want, int64_t n, double tol) {
-    CHECK(mec_tensor_numel(t) == n);
-    if (mec_tensor_numel(t) != n) return;
-    const float *f = t->data;
-    int bad = 0;
-    for (int64_t i = 0; i < n && bad < 5; i++)
-        if (!(fabs((double)f[i] - want[i]) <= tol + tol * fabs(want[i]))) {
-            fprintf(stderr, "  [%lld] = %.7g, expected %.7g\n", (long long)i, f[i], want[i]);
-            bad++;
-        }
-    CHECK(bad == 0);
-}
-
 
 /* y = alpha op(a) op(b) + beta c in double, the definition. */
 static void naive_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
@@ -50,13 +26,14 @@ static void test_sgemm_vs_naive(void) {
         float *a = malloc(sizeof(float) * (size_t)(M * K)), *b = malloc(sizeof(float) * (size_t)(K * N));
         float *c = malloc(sizeof(float) * (size_t)(M * N)), *c0 = malloc(sizeof(float) * (size_t)(M * N));
         double *want = malloc(sizeof(double) * (size_t)(M * N));
-        for (int64_t i = 0; i < M * K; i++) a[i] = pat(i, 7, 23, 0.05);
-        for (int64_t i = 0; i < K * N; i++) b[i] = pat(i, 5, 19, 0.04);
+        for (int64_t i = 0; i < M * K; i++) a[i] = oh_pat(i, 7, 23, 0.05);
+        for (int64_t i = 0; i < K * N; i++) b[i] = oh_pat(i, 5, 19, 0.04);
         for (int t = 0; t < 4; t++) {
             bool ta = t & 1, tb = t & 2;
             for (int beta0 = 0; beta0 < 2; beta0++) {
                 double beta = beta0 ? 0.0 : 0.5;
-                for (int64_t i = 0; i < M * N; i++) c0[i] = c[i] = beta0 ? NAN : pat(i, 3, 7, 0.3);
+                for (int64_t i = 0; i < M * N; i++)
+                    c0[i] = c[i] = beta0 ? NAN : oh_pat(i, 3, 7, 0.3);
                 naive_gemm(ta, tb, M, N, K, 1.5, a, b, beta, c0, want);
                 mec_sgemm(ta, tb, M, N, K, 1.5f, a, ta ? M : K, b, tb ? K : N, (float)beta, c, N);
                 int bad = 0;
@@ -87,14 +64,14 @@ static void test_gemm_broadcast_c(void) {
     /* A^T = [[1,4],[2,5],[3,6]]; A^T B = [[1,4,3,-2],[2,5,3,-1],[3,6,3,0]] */
     float want[] = {7, 18, 21, 16, 9, 20, 21, 18, 11, 22, 21, 20};
     CHECK(y[0].ndim == 2 && y[0].shape[0] == 3 && y[0].shape[1] == 4);
-    check_close(&y[0], want, 12, 1e-6);
+    oh_check_close(&y[0], want, 12, 1e-6);
     oh_free(g, 1, y);
     /* no C (optional from opset 11) */
     CHECK_OK(oh_node(&g, &node, "Gemm", 13, 2, 1));
     mec_node_set_int(g, node, "transA", 1);
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, y));
     float want2[] = {1, 4, 3, -2, 2, 5, 3, -1, 3, 6, 3, 0};
-    check_close(&y[0], want2, 12, 1e-6);
+    oh_check_close(&y[0], want2, 12, 1e-6);
     oh_free(g, 1, y);
     /* K mismatch without transA */
     CHECK_OK(oh_node(&g, &node, "Gemm", 13, 3, 1));
@@ -107,7 +84,7 @@ static void test_gemm_broadcast_c(void) {
 /* MatMul (2, 1, 3, 4) @ (5, 4, 2) -> (2, 5, 3, 2), and 1-D operands. */
 static void test_matmul_broadcast(void) {
     int64_t as[] = {2, 1, 3, 4}, bs[] = {5, 4, 2};
-    mec_tensor *in[2] = {pat_t(4, as, 7, 11, 0.1), pat_t(3, bs, 5, 7, 0.2)};
+    mec_tensor *in[2] = {oh_pat_t(4, as, 7, 11, 0.1), oh_pat_t(3, bs, 5, 7, 0.2)};
     mec_graph *g;
     int node;
     mec_tensor y[1];
@@ -137,7 +114,7 @@ static void test_matmul_broadcast(void) {
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, y));
     float w1[] = {12, 1};
     CHECK(y[0].ndim == 1 && y[0].shape[0] == 2);
-    check_close(&y[0], w1, 2, 1e-6);
+    oh_check_close(&y[0], w1, 2, 1e-6);
     oh_free(g, 1, y);
     mec_tensor_destroy(in[1]);
     in[1] = in[0];
@@ -146,7 +123,7 @@ static void test_matmul_broadcast(void) {
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, y));
     float w2[] = {10, 6, 2};
     CHECK(y[0].ndim == 1 && y[0].shape[0] == 3);
-    check_close(&y[0], w2, 3, 1e-6);
+    oh_check_close(&y[0], w2, 3, 1e-6);
     oh_free(g, 1, y);
     /* inner dims 4 vs 3 */
     mec_tensor *t = in[1];

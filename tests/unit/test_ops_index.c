@@ -6,31 +6,10 @@
 
 #include <stdint.h>
 
-#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
-#define F32S(...) ((const float[]){__VA_ARGS__})
-#define I64S(...) ((const int64_t[]){__VA_ARGS__})
-
-static mec_tensor *tensor_of(mec_dtype dt, int ndim, const int64_t *shape, const void *values) {
-    mec_tensor *t = NULL;
-    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
-    if (values) memcpy(t->data, values, mec_tensor_bytes(t));
-    return t;
-}
-
-static void check_shape(const mec_tensor *t, int ndim, const int64_t *shape) {
-    CHECK(t->ndim == ndim);
-    for (int d = 0; d < ndim && d < t->ndim; d++) CHECK(t->shape[d] == shape[d]);
-}
-
 static void check_vals(const mec_tensor *t, int64_t n, const double *want) {
     CHECK(mec_tensor_numel(t) == n);
     if (mec_tensor_numel(t) != n) return;
     for (int64_t i = 0; i < n; i++) CHECK_NEAR(mec_tensor_get_f64(t, i), want[i], 1e-6);
-}
-#define VALS(...) ((const double[]){__VA_ARGS__})
-
-static void free_all(mec_tensor **ts, int n) {
-    for (int i = 0; i < n; i++) mec_tensor_destroy(ts[i]);
 }
 
 static void test_gather(void) {
@@ -40,16 +19,16 @@ static void test_gather(void) {
     mec_tensor *in[2] = {x, oh_i64(2, SHAPE(1, 2), I64S(0, -1))};
     CHECK_OK(oh_node(&g, &node, "Gather", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
-    check_shape(&out[0], 3, SHAPE(1, 2, 2));
+    oh_check_shape(&out[0], 3, SHAPE(1, 2, 2));
     check_vals(&out[0], 4, VALS(1, 2, 5, 6));
     oh_free(g, 1, out);
 
     int32_t one = 1;
-    mec_tensor *in2[2] = {x, tensor_of(MEC_I32, 1, SHAPE(1), &one)};
+    mec_tensor *in2[2] = {x, oh_tensor(MEC_I32, 1, SHAPE(1), &one)};
     CHECK_OK(oh_node(&g, &node, "Gather", 11, 2, 1));
     mec_node_set_int(g, node, "axis", -1);
     CHECK_OK(oh_run(g, node, 11, "ref", 2, in2, 1, out));
-    check_shape(&out[0], 2, SHAPE(3, 1));
+    oh_check_shape(&out[0], 2, SHAPE(3, 1));
     check_vals(&out[0], 3, VALS(2, 4, 6));
     oh_free(g, 1, out);
 
@@ -66,7 +45,7 @@ static void test_gather(void) {
     mec_node_set_int(g, node, "axis", 2);
     CHECK(oh_run(g, node, 13, "ref", 2, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 2);
+    oh_destroy_all(in, 2);
     mec_tensor_destroy(in2[1]);
 }
 
@@ -83,7 +62,7 @@ static void test_gather_elements_nd(void) {
     mec_tensor *in2[2] = {x, oh_i64(2, SHAPE(1, 2), I64S(-1, 0))};
     CHECK_OK(oh_node(&g, &node, "GatherElements", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in2, 1, out));
-    check_shape(&out[0], 2, SHAPE(1, 2));
+    oh_check_shape(&out[0], 2, SHAPE(1, 2));
     check_vals(&out[0], 2, VALS(3, 2));
     oh_free(g, 1, out);
     ((int64_t *)in2[1]->data)[0] = 2;
@@ -95,7 +74,7 @@ static void test_gather_elements_nd(void) {
     mec_tensor *nin[2] = {x, oh_i64(2, SHAPE(2, 2), I64S(1, 0, 0, 1))};
     CHECK_OK(oh_node(&g, &node, "GatherND", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, nin, 1, out));
-    check_shape(&out[0], 1, SHAPE(2));
+    oh_check_shape(&out[0], 1, SHAPE(2));
     check_vals(&out[0], 2, VALS(3, 2));
     oh_free(g, 1, out);
     mec_tensor *y = oh_f32(3, SHAPE(2, 2, 2), F32S(0, 1, 2, 3, 4, 5, 6, 7));
@@ -103,7 +82,7 @@ static void test_gather_elements_nd(void) {
     CHECK_OK(oh_node(&g, &node, "GatherND", 13, 2, 1));
     mec_node_set_int(g, node, "batch_dims", 1);
     CHECK_OK(oh_run(g, node, 13, "ref", 2, bin, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 2));
+    oh_check_shape(&out[0], 2, SHAPE(2, 2));
     check_vals(&out[0], 4, VALS(2, 3, 4, 5));
     oh_free(g, 1, out);
     ((int64_t *)bin[1]->data)[1] = -3;
@@ -115,7 +94,7 @@ static void test_gather_elements_nd(void) {
     mec_tensor_destroy(in[1]);
     mec_tensor_destroy(in2[1]);
     mec_tensor_destroy(nin[1]);
-    free_all(bin, 2);
+    oh_destroy_all(bin, 2);
 }
 
 static void test_scatter_nd(void) {
@@ -136,7 +115,7 @@ static void test_scatter_nd(void) {
     CHECK_OK(oh_node(&g, &node, "ScatterND", 13, 3, 1));
     CHECK(oh_run(g, node, 13, "ref", 3, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
 
     /* a row slice */
     mec_tensor *y = oh_f32(2, SHAPE(2, 2), F32S(0, 0, 0, 0));
@@ -150,7 +129,7 @@ static void test_scatter_nd(void) {
     CHECK_OK(oh_node(&g, &node, "ScatterND", 13, 3, 1));
     CHECK(oh_run(g, node, 13, "ref", 3, rin, 1, out) == MEC_ERR_SHAPE);
     oh_free(g, 1, out);
-    free_all(rin, 3);
+    oh_destroy_all(rin, 3);
 }
 
 static void test_scatter_elements(void) {
@@ -186,8 +165,8 @@ static void test_scatter_elements(void) {
     mec_node_set_string(g, node, "reduction", "avg");
     CHECK(oh_run(g, node, 16, "ref", 3, din, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(in, 3);
-    free_all(din, 3);
+    oh_destroy_all(in, 3);
+    oh_destroy_all(din, 3);
 }
 
 static void test_onehot(void) {
@@ -197,7 +176,7 @@ static void test_onehot(void) {
     mec_tensor *in[3] = {oh_i64(1, SHAPE(3), I64S(0, -1, 5)), oh_f32(0, NULL, F32S(3)), oh_f32(1, SHAPE(2), F32S(0, 1))};
     CHECK_OK(oh_node(&g, &node, "OneHot", 11, 3, 1));
     CHECK_OK(oh_run(g, node, 11, "ref", 3, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(3, 3));
+    oh_check_shape(&out[0], 2, SHAPE(3, 3));
     check_vals(&out[0], 9, VALS(1, 0, 0, 0, 0, 1, 0, 0, 0)); /* 5 is outside: all off */
     oh_free(g, 1, out);
     CHECK_OK(oh_node(&g, &node, "OneHot", 11, 3, 1));
@@ -209,7 +188,7 @@ static void test_onehot(void) {
     CHECK_OK(oh_node(&g, &node, "OneHot", 11, 3, 1));
     CHECK(oh_run(g, node, 11, "ref", 3, in, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
 }
 
 static void test_cumsum(void) {
@@ -224,7 +203,7 @@ static void test_cumsum(void) {
     check_vals(&out[0], 4, VALS(9, 7, 4, 0));
     oh_free(g, 1, out);
     int32_t v[4] = {1, 2, 3, 4};
-    mec_tensor *in2[2] = {tensor_of(MEC_I32, 2, SHAPE(2, 2), v), oh_i64(0, NULL, I64S(-1))};
+    mec_tensor *in2[2] = {oh_tensor(MEC_I32, 2, SHAPE(2, 2), v), oh_i64(0, NULL, I64S(-1))};
     CHECK_OK(oh_node(&g, &node, "CumSum", 14, 2, 1));
     CHECK_OK(oh_run(g, node, 14, "ref", 2, in2, 1, out));
     CHECK(out[0].dtype == MEC_I32);
@@ -234,8 +213,8 @@ static void test_cumsum(void) {
     CHECK_OK(oh_node(&g, &node, "CumSum", 14, 2, 1));
     CHECK(oh_run(g, node, 14, "ref", 2, in2, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 2);
-    free_all(in2, 2);
+    oh_destroy_all(in, 2);
+    oh_destroy_all(in2, 2);
 }
 
 static void test_topk(void) {
@@ -267,11 +246,11 @@ static void test_topk(void) {
     mec_node_set_int(g, node, "k", 2);
     mec_node_set_int(g, node, "axis", 0);
     CHECK_OK(oh_run(g, node, 1, "ref", 1, xin, 2, out));
-    check_shape(&out[0], 2, SHAPE(2, 2));
+    oh_check_shape(&out[0], 2, SHAPE(2, 2));
     check_vals(&out[0], 4, VALS(5, 6, 3, 4));
     check_vals(&out[1], 4, VALS(1, 0, 2, 2));
     oh_free(g, 2, out);
-    free_all(in, 2);
+    oh_destroy_all(in, 2);
     mec_tensor_destroy(x);
 }
 
@@ -282,7 +261,7 @@ static void test_nonzero_compress(void) {
     mec_tensor *in[1] = {oh_f32(2, SHAPE(2, 2), F32S(1, 0, -0.0f, 3))};
     CHECK_OK(oh_node(&g, &node, "NonZero", 13, 1, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 2));
+    oh_check_shape(&out[0], 2, SHAPE(2, 2));
     check_vals(&out[0], 4, VALS(0, 1, 0, 1));
     oh_free(g, 1, out);
     /* data not known at load: the output shape is deferred */
@@ -300,24 +279,24 @@ static void test_nonzero_compress(void) {
     mec_tensor_destroy(in[0]);
 
     mec_tensor *x = oh_f32(2, SHAPE(3, 2), F32S(1, 2, 3, 4, 5, 6));
-    mec_tensor *cin[2] = {x, tensor_of(MEC_BOOL, 1, SHAPE(3), (const uint8_t[]){0, 1, 1})};
+    mec_tensor *cin[2] = {x, oh_tensor(MEC_BOOL, 1, SHAPE(3), (const uint8_t[]){0, 1, 1})};
     CHECK_OK(oh_node(&g, &node, "Compress", 11, 2, 1));
     mec_node_set_int(g, node, "axis", 0);
     CHECK_OK(oh_run(g, node, 11, "ref", 2, cin, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 2));
+    oh_check_shape(&out[0], 2, SHAPE(2, 2));
     check_vals(&out[0], 4, VALS(3, 4, 5, 6));
     oh_free(g, 1, out);
-    mec_tensor *fin[2] = {x, tensor_of(MEC_BOOL, 1, SHAPE(5), (const uint8_t[]){0, 1, 0, 0, 1})};
+    mec_tensor *fin[2] = {x, oh_tensor(MEC_BOOL, 1, SHAPE(5), (const uint8_t[]){0, 1, 0, 0, 1})};
     CHECK_OK(oh_node(&g, &node, "Compress", 11, 2, 1));
     CHECK_OK(oh_run(g, node, 11, "ref", 2, fin, 1, out));
-    check_shape(&out[0], 1, SHAPE(2));
+    oh_check_shape(&out[0], 1, SHAPE(2));
     check_vals(&out[0], 2, VALS(2, 5));
     oh_free(g, 1, out);
     CHECK_OK(oh_node(&g, &node, "Compress", 11, 2, 1));
     mec_node_set_int(g, node, "axis", 1); /* condition selects index 4 of a size-2 axis */
     CHECK(oh_run(g, node, 11, "ref", 2, fin, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(cin, 2);
+    oh_destroy_all(cin, 2);
     mec_tensor_destroy(fin[1]);
 }
 

@@ -6,30 +6,6 @@
 #include "op_harness.h"
 #include "test.h"
 
-/* Deterministic inputs shared with the generator script: ((i*a) % m - m/2) * s. */
-static float pat(int64_t i, int a, int m, double s) { return (float)((double)((i * a) % m - m / 2) * s); }
-
-static mec_tensor *pat_t(int nd, const int64_t *shape, int a, int m, double s) {
-    mec_tensor *t = oh_f32(nd, shape, NULL);
-    if (!t) return NULL;
-    float *f = t->data;
-    for (int64_t i = 0; i < mec_tensor_numel(t); i++) f[i] = pat(i, a, m, s);
-    return t;
-}
-
-static void check_close(const mec_tensor *t, const float *want, int64_t n, double tol) {
-    CHECK(mec_tensor_numel(t) == n);
-    if (mec_tensor_numel(t) != n) return;
-    const float *f = t->data;
-    int bad = 0;
-    for (int64_t i = 0; i < n && bad < 5; i++)
-        if (!(fabs((double)f[i] - want[i]) <= tol + tol * fabs(want[i]))) {
-            fprintf(stderr, "  [%lld] = %.7g, expected %.7g\n", (long long)i, f[i], want[i]);
-            bad++;
-        }
-    CHECK(bad == 0);
-}
-
 /* Values from torch.nn.functional (training-mode statistics in float64). */
 static const float ln_y[24] = {-0.25, 1.0378357, -0.26261184, 2.3761187, -0.25, -1.8499812, 0.69999379, -0.6499964, -0.25, 2.5391622, 0.12048223, -2.3383584, -0.25, -1.8499813, 0.69999373, -0.6499964, -0.25, 2.5391622, 0.12048224, -2.3383584, -0.25, -0.11144666, -0.76305401, 1.1957866};
 static const float ln_mean[6] = {0, 0.15000002, -0.52500004, 0.44999999, -0.22499999, -0.075000003};
@@ -41,26 +17,10 @@ static const float bn_train_y[30] = {-0.25, -0.25, -0.25, -0.25, -0.25, -1.08451
 static const float bn_train_rm[3] = {-0.16600001, -0.018000001, 0.19600001};
 static const float bn_train_rv[3] = {0.82161999, 0.56577998, 0.83152002};
 
-/* One-node graph of op with n_in inputs and n_out outputs; attributes via setup. */
-static mec_status run_op(const char *op, int64_t opset, int n_in, mec_tensor **in, int n_out,
-                         mec_tensor *out, void (*setup)(mec_graph *, int)) {
-    mec_graph *g;
-    int node;
-    mec_status st = oh_node(&g, &node, op, opset, n_in, n_out);
-    if (st) return st;
-    if (setup) setup(g, node);
-    st = oh_run(g, node, opset, "ref", n_in, in, n_out, out);
-    mec_graph_destroy(g);
-    return st;
-}
-
-static void release(int n, mec_tensor *out) {
-    for (int i = 0; i < n; i++) mec_tensor_release(&out[i]);
-}
-
-/* pat_t with every value v mapped to |v| * abs_scale + add (abs when abs_scale < 0 is not used). */
+/* oh_pat_t with every value v mapped to |v| * abs_scale + add (abs when abs_scale < 0 is not used).
+ */
 static mec_tensor *param(int64_t n, int a, int m, double s, bool absval, float add) {
-    mec_tensor *t = pat_t(1, &n, a, m, s);
+    mec_tensor *t = oh_pat_t(1, &n, a, m, s);
     float *f = t->data;
     for (int64_t i = 0; i < n; i++) f[i] = (absval ? fabsf(f[i]) : f[i]) + add;
     return t;
@@ -68,18 +28,19 @@ static mec_tensor *param(int64_t n, int a, int m, double s, bool absval, float a
 
 static void test_layer_norm(void) {
     int64_t xs[] = {2, 3, 4};
-    mec_tensor *in[3] = {pat_t(3, xs, 7, 11, 0.3), param(4, 3, 5, 0.5, false, 1), param(4, 2, 3, 0.25, false, 0)};
+    mec_tensor *in[3] = {oh_pat_t(3, xs, 7, 11, 0.3), param(4, 3, 5, 0.5, false, 1),
+                         param(4, 2, 3, 0.25, false, 0)};
     mec_tensor out[3];
-    CHECK_OK(run_op("LayerNormalization", 17, 3, in, 3, out, NULL));
-    check_close(&out[0], ln_y, 24, 1e-5);
+    CHECK_OK(oh_run_op("LayerNormalization", 17, 3, in, 3, out, NULL));
+    oh_check_close(&out[0], ln_y, 24, 1e-5);
     CHECK(out[1].ndim == 3 && out[1].shape[0] == 2 && out[1].shape[1] == 3 && out[1].shape[2] == 1);
-    check_close(&out[1], ln_mean, 6, 1e-6);
-    check_close(&out[2], ln_inv, 6, 1e-5);
-    release(3, out);
+    oh_check_close(&out[1], ln_mean, 6, 1e-6);
+    oh_check_close(&out[2], ln_inv, 6, 1e-5);
+    oh_release(3, out);
     /* scale of the wrong length */
     mec_tensor_destroy(in[1]);
     in[1] = param(3, 3, 5, 0.5, false, 1);
-    CHECK(run_op("LayerNormalization", 17, 3, in, 1, out, NULL) == MEC_ERR_SHAPE);
+    CHECK(oh_run_op("LayerNormalization", 17, 3, in, 1, out, NULL) == MEC_ERR_SHAPE);
     CHECK(strstr(mec_last_error(), "normalized shape") != NULL);
     for (int i = 0; i < 3; i++) mec_tensor_destroy(in[i]);
 }
@@ -93,21 +54,22 @@ static void set_lrn(mec_graph *g, int n) {
 
 static void test_lrn(void) {
     int64_t xs[] = {1, 5, 2, 2};
-    mec_tensor *x = pat_t(4, xs, 7, 11, 0.3), out[1];
-    CHECK_OK(run_op("LRN", 13, 1, &x, 1, out, set_lrn));
-    check_close(&out[0], lrn_y, 20, 1e-5);
-    release(1, out);
-    CHECK(run_op("LRN", 13, 1, &x, 1, out, NULL) == MEC_ERR_GRAPH); /* size is required */
+    mec_tensor *x = oh_pat_t(4, xs, 7, 11, 0.3), out[1];
+    CHECK_OK(oh_run_op("LRN", 13, 1, &x, 1, out, set_lrn));
+    oh_check_close(&out[0], lrn_y, 20, 1e-5);
+    oh_release(1, out);
+    CHECK(oh_run_op("LRN", 13, 1, &x, 1, out, NULL) == MEC_ERR_GRAPH); /* size is required */
     mec_tensor_destroy(x);
 }
 
 static void test_instance_norm(void) {
     int64_t xs[] = {2, 3, 5};
-    mec_tensor *in[3] = {pat_t(3, xs, 7, 11, 0.3), param(3, 3, 5, 0.5, false, 1), param(3, 2, 3, 0.25, false, 0)};
+    mec_tensor *in[3] = {oh_pat_t(3, xs, 7, 11, 0.3), param(3, 3, 5, 0.5, false, 1),
+                         param(3, 2, 3, 0.25, false, 0)};
     mec_tensor out[1];
-    CHECK_OK(run_op("InstanceNormalization", 6, 3, in, 1, out, NULL));
-    check_close(&out[0], in_y, 30, 1e-5);
-    release(1, out);
+    CHECK_OK(oh_run_op("InstanceNormalization", 6, 3, in, 1, out, NULL));
+    oh_check_close(&out[0], in_y, 30, 1e-5);
+    oh_release(1, out);
     for (int i = 0; i < 3; i++) mec_tensor_destroy(in[i]);
 }
 
@@ -118,25 +80,26 @@ static void set_training(mec_graph *g, int n) {
 
 static void test_batch_norm(void) {
     int64_t xs[] = {2, 3, 5};
-    mec_tensor *in[5] = {pat_t(3, xs, 7, 11, 0.3), param(3, 3, 5, 0.5, false, 1), param(3, 2, 3, 0.25, false, 0),
-                         param(3, 2, 5, 0.1, false, 0), param(3, 3, 7, 0.1, true, 0.5f)};
+    mec_tensor *in[5] = {oh_pat_t(3, xs, 7, 11, 0.3), param(3, 3, 5, 0.5, false, 1),
+                         param(3, 2, 3, 0.25, false, 0), param(3, 2, 5, 0.1, false, 0),
+                         param(3, 3, 7, 0.1, true, 0.5f)};
     mec_tensor out[3];
-    CHECK_OK(run_op("BatchNormalization", 15, 5, in, 1, out, NULL));
-    check_close(&out[0], bn_y, 30, 1e-5);
-    release(1, out);
-    CHECK_OK(run_op("BatchNormalization", 9, 5, in, 1, out, NULL));
-    check_close(&out[0], bn_y, 30, 1e-5);
-    release(1, out);
-    CHECK_OK(run_op("BatchNormalization", 15, 5, in, 3, out, set_training));
-    check_close(&out[0], bn_train_y, 30, 1e-5);
-    check_close(&out[1], bn_train_rm, 3, 1e-5);
-    check_close(&out[2], bn_train_rv, 3, 1e-5);
-    release(3, out);
+    CHECK_OK(oh_run_op("BatchNormalization", 15, 5, in, 1, out, NULL));
+    oh_check_close(&out[0], bn_y, 30, 1e-5);
+    oh_release(1, out);
+    CHECK_OK(oh_run_op("BatchNormalization", 9, 5, in, 1, out, NULL));
+    oh_check_close(&out[0], bn_y, 30, 1e-5);
+    oh_release(1, out);
+    CHECK_OK(oh_run_op("BatchNormalization", 15, 5, in, 3, out, set_training));
+    oh_check_close(&out[0], bn_train_y, 30, 1e-5);
+    oh_check_close(&out[1], bn_train_rm, 3, 1e-5);
+    oh_check_close(&out[2], bn_train_rv, 3, 1e-5);
+    oh_release(3, out);
     /* running statistics requested without training_mode */
-    CHECK(run_op("BatchNormalization", 15, 5, in, 3, out, NULL) == MEC_ERR_UNSUPPORTED);
+    CHECK(oh_run_op("BatchNormalization", 15, 5, in, 3, out, NULL) == MEC_ERR_UNSUPPORTED);
     mec_tensor_destroy(in[3]);
     in[3] = param(4, 2, 5, 0.1, false, 0);
-    CHECK(run_op("BatchNormalization", 15, 5, in, 1, out, NULL) == MEC_ERR_SHAPE);
+    CHECK(oh_run_op("BatchNormalization", 15, 5, in, 1, out, NULL) == MEC_ERR_SHAPE);
     CHECK(strstr(mec_last_error(), "input 3") != NULL);
     for (int i = 0; i < 5; i++) mec_tensor_destroy(in[i]);
 }
@@ -144,8 +107,8 @@ static void test_batch_norm(void) {
 /* MVN over the default axes (0, 2, 3): per channel, (x - mean) / (std + 1e-9). */
 static void test_mvn(void) {
     int64_t xs[] = {2, 3, 2, 2};
-    mec_tensor *x = pat_t(4, xs, 7, 11, 0.3), out[1];
-    CHECK_OK(run_op("MeanVarianceNormalization", 13, 1, &x, 1, out, NULL));
+    mec_tensor *x = oh_pat_t(4, xs, 7, 11, 0.3), out[1];
+    CHECK_OK(oh_run_op("MeanVarianceNormalization", 13, 1, &x, 1, out, NULL));
     const float *xf = x->data;
     float want[24];
     for (int c = 0; c < 3; c++) {
@@ -160,8 +123,8 @@ static void test_mvn(void) {
         for (int n = 0; n < 2; n++)
             for (int i = 0; i < 4; i++) want[(n * 3 + c) * 4 + i] = (float)((xf[(n * 3 + c) * 4 + i] - m) / sd);
     }
-    check_close(&out[0], want, 24, 1e-5);
-    release(1, out);
+    oh_check_close(&out[0], want, 24, 1e-5);
+    oh_release(1, out);
     mec_tensor_destroy(x);
 }
 

@@ -4,52 +4,11 @@
 #include "op_harness.h"
 #include "test.h"
 
-/* Deterministic inputs shared with the generator script: ((i*a) % m - m/2) * s. */
-static float pat(int64_t i, int a, int m, double s) { return (float)((double)((i * a) % m - m / 2) * s); }
-
-static mec_tensor *pat_t(int nd, const int64_t *shape, int a, int m, double s) {
-    mec_tensor *t = oh_f32(nd, shape, NULL);
-    if (!t) return NULL;
-    float *f = t->data;
-    for (int64_t i = 0; i < mec_tensor_numel(t); i++) f[i] = pat(i, a, m, s);
-    return t;
-}
-
-static void check_close(const mec_tensor *t, const float *want, int64_t n, double tol) {
-    CHECK(mec_tensor_numel(t) == n);
-    if (mec_tensor_numel(t) != n) return;
-    const float *f = t->data;
-    int bad = 0;
-    for (int64_t i = 0; i < n && bad < 5; i++)
-        if (!(fabs((double)f[i] - want[i]) <= tol + tol * fabs(want[i]))) {
-            fprintf(stderr, "  [%lld] = %.7g, expected %.7g\n", (long long)i, f[i], want[i]);
-            bad++;
-        }
-    CHECK(bad == 0);
-}
-
-/* Values from torch.nn.functional on x (1, 2, 5, 5) = pat(i, 7, 13, 0.1). */
+/* Values from torch.nn.functional on x (1, 2, 5, 5) = oh_pat(i, 7, 13, 0.1). */
 static const float maxpool_y[18] = {0.30000001, 0.40000001, 0.5, 0.60000002, 0.60000002, 0.5, 0.40000001, 0.5, 0.60000002, 0.30000001, 0.40000001, 0.40000001, 0.5, 0.60000002, 0.40000001, 0.40000001, 0.5, 0.5};
 static const float maxpool_dil_y[18] = {0, 0.60000002, 0.1, 0.40000001, 0.30000001, 0.5, 0.5, 0.60000002, 0.60000002, 0.60000002, 0, 0.60000002, 0.2, 0.40000001, 0.30000001, 0.60000002, 0.5, 0.60000002};
 static const float avgpool_incl_y[18] = {-0.055555556, -0.033333335, 0.01111111, 0.022222223, 0, -0.022222225, -0.011111112, 0.033333335, 0.055555556, -0.077777773, -0.06666667, -0.011111112, -0.01111111, 0.022222225, -0.055555563, -0.033333339, -6.6227384e-09, 0.033333335};
 static const float avgpool_excl_y[18] = {-0.125, -0.050000001, 0.024999999, 0.033333335, 0, -0.033333335, -0.025000002, 0.050000001, 0.125, -0.175, -0.1, -0.025000002, -0.016666666, 0.022222225, -0.083333343, -0.07500001, -9.9341078e-09, 0.075000003};
-
-/* One-node graph of op with n_in inputs and n_out outputs; attributes via setup. */
-static mec_status run_op(const char *op, int64_t opset, int n_in, mec_tensor **in, int n_out,
-                         mec_tensor *out, void (*setup)(mec_graph *, int)) {
-    mec_graph *g;
-    int node;
-    mec_status st = oh_node(&g, &node, op, opset, n_in, n_out);
-    if (st) return st;
-    if (setup) setup(g, node);
-    st = oh_run(g, node, opset, "ref", n_in, in, n_out, out);
-    mec_graph_destroy(g);
-    return st;
-}
-
-static void release(int n, mec_tensor *out) {
-    for (int i = 0; i < n; i++) mec_tensor_release(&out[i]);
-}
 
 static void set_k3s2p1_ceil(mec_graph *g, int n) {
     int64_t k[] = {3, 3}, s[] = {2, 2}, p[] = {1, 1, 1, 1};
@@ -78,38 +37,38 @@ static void set_avg_excl(mec_graph *g, int n) {
 
 static void test_maxpool_indices(void) {
     int64_t xs[] = {1, 2, 5, 5};
-    mec_tensor *x = pat_t(4, xs, 7, 13, 0.1), out[2];
-    CHECK_OK(run_op("MaxPool", 12, 1, &x, 2, out, set_k3s2p1_ceil));
+    mec_tensor *x = oh_pat_t(4, xs, 7, 13, 0.1), out[2];
+    CHECK_OK(oh_run_op("MaxPool", 12, 1, &x, 2, out, set_k3s2p1_ceil));
     CHECK(out[0].ndim == 4 && out[0].shape[2] == 3 && out[0].shape[3] == 3);
-    check_close(&out[0], maxpool_y, 18, 1e-6);
+    oh_check_close(&out[0], maxpool_y, 18, 1e-6);
     /* torch's per-plane indices; ONNX adds the (n, c) plane offset (25 for c = 1) */
     static const int64_t idx[] = {5, 7, 9, 11, 11, 9, 20, 22, 24, 6, 8, 8, 10, 12, 8, 21, 23, 23};
     CHECK(out[1].dtype == MEC_I64 && mec_tensor_numel(&out[1]) == 18);
     const int64_t *got = out[1].data;
     for (int i = 0; i < 18; i++) CHECK(got[i] == idx[i] + (i >= 9 ? 25 : 0));
-    release(2, out);
-    CHECK_OK(run_op("MaxPool", 12, 1, &x, 1, out, set_k2d2));
+    oh_release(2, out);
+    CHECK_OK(oh_run_op("MaxPool", 12, 1, &x, 1, out, set_k2d2));
     CHECK(out[0].shape[2] == 3 && out[0].shape[3] == 3);
-    check_close(&out[0], maxpool_dil_y, 18, 1e-6);
-    release(1, out);
+    oh_check_close(&out[0], maxpool_dil_y, 18, 1e-6);
+    oh_release(1, out);
     mec_tensor_destroy(x);
 }
 
 static void test_avgpool_pads(void) {
     int64_t xs[] = {1, 2, 5, 5};
-    mec_tensor *x = pat_t(4, xs, 7, 13, 0.1), out[1];
-    CHECK_OK(run_op("AveragePool", 11, 1, &x, 1, out, set_avg_incl));
-    check_close(&out[0], avgpool_incl_y, 18, 1e-5);
-    release(1, out);
-    CHECK_OK(run_op("AveragePool", 11, 1, &x, 1, out, set_avg_excl));
-    check_close(&out[0], avgpool_excl_y, 18, 1e-5);
-    release(1, out);
+    mec_tensor *x = oh_pat_t(4, xs, 7, 13, 0.1), out[1];
+    CHECK_OK(oh_run_op("AveragePool", 11, 1, &x, 1, out, set_avg_incl));
+    oh_check_close(&out[0], avgpool_incl_y, 18, 1e-5);
+    oh_release(1, out);
+    CHECK_OK(oh_run_op("AveragePool", 11, 1, &x, 1, out, set_avg_excl));
+    oh_check_close(&out[0], avgpool_excl_y, 18, 1e-5);
+    oh_release(1, out);
     mec_tensor_destroy(x);
 }
 
 static void test_global_pools(void) {
     int64_t xs[] = {2, 3, 2, 2};
-    mec_tensor *x = pat_t(4, xs, 7, 13, 0.1), out[1];
+    mec_tensor *x = oh_pat_t(4, xs, 7, 13, 0.1), out[1];
     const float *xf = x->data;
     float mean[6], mx[6];
     for (int p = 0; p < 6; p++) {
@@ -122,13 +81,13 @@ static void test_global_pools(void) {
         mean[p] = (float)(s / 4);
         mx[p] = m;
     }
-    CHECK_OK(run_op("GlobalAveragePool", 1, 1, &x, 1, out, NULL));
+    CHECK_OK(oh_run_op("GlobalAveragePool", 1, 1, &x, 1, out, NULL));
     CHECK(out[0].ndim == 4 && out[0].shape[1] == 3 && out[0].shape[2] == 1 && out[0].shape[3] == 1);
-    check_close(&out[0], mean, 6, 1e-6);
-    release(1, out);
-    CHECK_OK(run_op("GlobalMaxPool", 1, 1, &x, 1, out, NULL));
-    check_close(&out[0], mx, 6, 1e-6);
-    release(1, out);
+    oh_check_close(&out[0], mean, 6, 1e-6);
+    oh_release(1, out);
+    CHECK_OK(oh_run_op("GlobalMaxPool", 1, 1, &x, 1, out, NULL));
+    oh_check_close(&out[0], mx, 6, 1e-6);
+    oh_release(1, out);
     mec_tensor_destroy(x);
 }
 
@@ -149,14 +108,14 @@ static void set_huge_kernel(mec_graph *g, int n) {
 
 static void test_pool_bad_input(void) {
     int64_t xs[] = {1, 2, 5, 5}, x2[] = {5, 5};
-    mec_tensor *x = pat_t(4, xs, 7, 13, 0.1), *flat = pat_t(2, x2, 7, 13, 0.1), out[2];
-    CHECK(run_op("MaxPool", 12, 1, &x, 1, out, set_no_kernel) == MEC_ERR_GRAPH);
+    mec_tensor *x = oh_pat_t(4, xs, 7, 13, 0.1), *flat = oh_pat_t(2, x2, 7, 13, 0.1), out[2];
+    CHECK(oh_run_op("MaxPool", 12, 1, &x, 1, out, set_no_kernel) == MEC_ERR_GRAPH);
     CHECK(strstr(mec_last_error(), "kernel_shape") != NULL);
-    CHECK(run_op("MaxPool", 12, 1, &x, 1, out, set_big_pads) == MEC_ERR_RANGE);
-    CHECK(run_op("AveragePool", 11, 1, &x, 1, out, set_kernel_3d) == MEC_ERR_SHAPE);
-    CHECK(run_op("AveragePool", 11, 1, &x, 1, out, set_huge_kernel) == MEC_ERR_SHAPE);
-    CHECK(run_op("MaxPool", 12, 1, &flat, 1, out, set_k2d2) == MEC_ERR_SHAPE);
-    CHECK(run_op("GlobalAveragePool", 1, 1, &flat, 1, out, NULL) == MEC_ERR_SHAPE);
+    CHECK(oh_run_op("MaxPool", 12, 1, &x, 1, out, set_big_pads) == MEC_ERR_RANGE);
+    CHECK(oh_run_op("AveragePool", 11, 1, &x, 1, out, set_kernel_3d) == MEC_ERR_SHAPE);
+    CHECK(oh_run_op("AveragePool", 11, 1, &x, 1, out, set_huge_kernel) == MEC_ERR_SHAPE);
+    CHECK(oh_run_op("MaxPool", 12, 1, &flat, 1, out, set_k2d2) == MEC_ERR_SHAPE);
+    CHECK(oh_run_op("GlobalAveragePool", 1, 1, &flat, 1, out, NULL) == MEC_ERR_SHAPE);
     mec_tensor_destroy(x);
     mec_tensor_destroy(flat);
 }

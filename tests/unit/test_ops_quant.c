@@ -66,11 +66,6 @@ static void check_ints(const mec_tensor *out, const int32_t *expected, int64_t n
     }
 }
 
-static void check_shape(const mec_tensor *t, int ndim, const int64_t *shape) {
-    CHECK(t->ndim == ndim);
-    for (int d = 0; d < ndim && d < t->ndim; d++) CHECK(t->shape[d] == shape[d]);
-}
-
 /* Sums used as checksums of large outputs: sum(y) and sum(y[i] * (i % 7 + 1)). */
 static void checksums(const mec_tensor *t, int64_t *s1, int64_t *s2) {
     *s1 = *s2 = 0;
@@ -110,7 +105,7 @@ static void test_quantize_default_uint8_opset10(void) {
     CHECK_OK(oh_node(&g, &node, "QuantizeLinear", 10, 2, 1));
     CHECK_OK(oh_run(g, node, 10, "ref", 2, in, 1, out));
     CHECK(out[0].dtype == MEC_U8);
-    check_shape(&out[0], 2, shp);
+    oh_check_shape(&out[0], 2, shp);
     check_ints(&out[0], expected, 6);
     oh_free(g, 1, out);
     destroy_all(2, in);
@@ -207,7 +202,7 @@ static void test_dequantize(void) {
     CHECK_OK(oh_node(&g, &node, "DequantizeLinear", 13, 3, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 3, in, 1, out));
     CHECK(out[0].dtype == MEC_F32);
-    check_shape(&out[0], 4, shp);
+    oh_check_shape(&out[0], 4, shp);
     for (int i = 0; i < 18; i++) CHECK_NEAR(((float *)out[0].data)[i], expected[i], 0);
     oh_free(g, 1, out);
     destroy_all(3, in);
@@ -303,7 +298,7 @@ static void test_qlinearconv_grouped_per_channel(void) {
     CHECK_OK(mec_node_set_ints(g, node, "kernel_shape", 2, ks));
     CHECK_OK(oh_run(g, node, 10, "ref", 9, in, 1, out));
     CHECK(out[0].dtype == MEC_U8);
-    check_shape(&out[0], 4, ys);
+    oh_check_shape(&out[0], 4, ys);
     check_ints(&out[0], qconv_expected, 90);
     oh_free(g, 1, out);
     destroy_all(9, in);
@@ -333,7 +328,7 @@ static void test_qlinearconv_int8_same_upper(void) {
     CHECK_OK(mec_node_set_string(g, node, "auto_pad", "SAME_UPPER"));
     CHECK_OK(oh_run(g, node, 10, "ref", 8, in, 1, out));
     CHECK(out[0].dtype == MEC_I8);
-    check_shape(&out[0], 4, ys);
+    oh_check_shape(&out[0], 4, ys);
     check_ints(&out[0], qconv_i8_expected, 72);
     oh_free(g, 1, out);
     destroy_all(8, in);
@@ -458,7 +453,7 @@ static void test_convinteger_1d_same_lower(void) {
     CHECK_OK(mec_node_set_string(g, node, "auto_pad", "SAME_LOWER"));
     CHECK_OK(oh_run(g, node, 10, "ref", 4, in, 1, out));
     CHECK(out[0].dtype == MEC_I32);
-    check_shape(&out[0], 3, ys);
+    oh_check_shape(&out[0], 3, ys);
     check_ints(&out[0], convint_expected, 40);
     oh_free(g, 1, out);
     destroy_all(4, in);
@@ -493,7 +488,7 @@ static void test_convinteger_basic_and_grouped(void) {
     CHECK_OK(mec_node_set_ints(g, node, "dilations", 2, two));
     CHECK_OK(mec_node_set_ints(g, node, "pads", 4, pads2));
     CHECK_OK(oh_run(g, node, 10, "ref", 4, in2, 1, out));
-    check_shape(&out[0], 4, ys2);
+    oh_check_shape(&out[0], 4, ys2);
     int64_t s1, s2;
     checksums(&out[0], &s1, &s2);
     CHECK(s1 == 616119145LL);
@@ -523,7 +518,7 @@ static void test_convinteger_3d(void) {
     CHECK_OK(mec_node_set_ints(g, node, "dilations", 3, dil));
     CHECK_OK(mec_node_set_ints(g, node, "pads", 6, pads));
     CHECK_OK(oh_run(g, node, 10, "ref", 4, in, 1, out));
-    check_shape(&out[0], 5, ys);
+    oh_check_shape(&out[0], 5, ys);
     check_ints(&out[0], convint3d_expected, 48);
     oh_free(g, 1, out);
     destroy_all(4, in);
@@ -547,7 +542,7 @@ static void test_qlinearmatmul_onnx_2d(void) {
     CHECK_OK(oh_node(&g, &node, "QLinearMatMul", 10, 8, 1));
     CHECK_OK(oh_run(g, node, 10, "ref", 8, in, 1, out));
     int64_t ys[] = {2, 3};
-    check_shape(&out[0], 2, ys);
+    oh_check_shape(&out[0], 2, ys);
     check_ints(&out[0], expected, 6);
     oh_free(g, 1, out);
     destroy_all(8, in);
@@ -574,7 +569,7 @@ static void test_qlinearmatmul_batched_per_row_column(void) {
     CHECK_OK(oh_run(g, node, 10, "ref", 8, in, 1, out));
     int64_t ys[] = {2, 4, 3, 2};
     CHECK(out[0].dtype == MEC_I8);
-    check_shape(&out[0], 4, ys);
+    oh_check_shape(&out[0], 4, ys);
     check_ints(&out[0], qmm_expected, 48);
     oh_free(g, 1, out);
 
@@ -607,7 +602,7 @@ static void test_matmulinteger(void) {
     CHECK_OK(oh_run(g, node, 10, "ref", 4, in, 1, out));
     int64_t ys[] = {2, 3, 5};
     CHECK(out[0].dtype == MEC_I32);
-    check_shape(&out[0], 3, ys);
+    oh_check_shape(&out[0], 3, ys);
     check_ints(&out[0], mmint_expected, 30);
     oh_free(g, 1, out);
     destroy_all(4, in);
@@ -636,7 +631,7 @@ static void test_matmulinteger_vectors_and_errors(void) {
     CHECK_OK(oh_node(&g, &node, "MatMulInteger", 10, 2, 1));
     CHECK_OK(oh_run(g, node, 10, "ref", 2, in, 1, out));
     int64_t ys[] = {3};
-    check_shape(&out[0], 1, ys);
+    oh_check_shape(&out[0], 1, ys);
     check_ints(&out[0], expected, 3);
     oh_free(g, 1, out);
     /* inner dimensions differ */

@@ -8,17 +8,6 @@
 
 #include <stdint.h>
 
-#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
-#define F64S(...) ((const double[]){__VA_ARGS__})
-
-static mec_tensor *mk(mec_dtype dt, int ndim, const int64_t *shape, const double *v) {
-    mec_tensor *t = NULL;
-    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
-    if (v)
-        for (int64_t i = 0; i < mec_tensor_numel(t); i++) mec_tensor_set_f64(t, i, v[i]);
-    return t;
-}
-
 static const char *const kinds[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
                                     "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
                                     "ReduceLogSumExp", "ReduceSumSquare"};
@@ -68,7 +57,7 @@ static void naive_reduce(int kind, const mec_tensor *x, const bool *red, double 
 
 static void check_reduce(int kind, int nd, const int64_t *shape, int n_axes, const int64_t *axes,
                          int keepdims) {
-    mec_tensor *in[1] = {mk(MEC_F32, nd, shape, NULL)};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_F32, nd, shape, NULL)};
     int64_t total = mec_tensor_numel(in[0]);
     float *x = in[0]->data;
     for (int64_t i = 0; i < total; i++) x[i] = 0.5f + (float)((i * 7919) % 113) / 113.0f;
@@ -131,7 +120,8 @@ static void test_reduce_all_kinds(void) {
 static void test_reduce_sum_axes_input(void) {
     double v[12];
     for (int i = 0; i < 12; i++) v[i] = i + 1;
-    mec_tensor *in[2] = {mk(MEC_F32, 3, SHAPE(3, 2, 2), v), mk(MEC_I64, 1, SHAPE(1), F64S(-2))};
+    mec_tensor *in[2] = {oh_tensor_f64(MEC_F32, 3, SHAPE(3, 2, 2), v),
+                         oh_tensor_f64(MEC_I64, 1, SHAPE(1), F64S(-2))};
     mec_graph *g;
     int node;
     mec_tensor out[1];
@@ -145,7 +135,7 @@ static void test_reduce_sum_axes_input(void) {
 
     /* empty axes: all axes, or a copy with noop_with_empty_axes=1 */
     mec_tensor_destroy(in[1]);
-    in[1] = mk(MEC_I64, 1, SHAPE(0), NULL);
+    in[1] = oh_tensor_f64(MEC_I64, 1, SHAPE(0), NULL);
     CHECK_OK(oh_node(&g, &node, "ReduceSum", 13, 2, 1));
     mec_node_set_int(g, node, "keepdims", 0);
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
@@ -185,7 +175,7 @@ static void test_reduce_sum_axes_input(void) {
 
     /* out-of-range and repeated axes */
     mec_tensor_destroy(in[1]);
-    in[1] = mk(MEC_I64, 1, SHAPE(1), F64S(3));
+    in[1] = oh_tensor_f64(MEC_I64, 1, SHAPE(1), F64S(3));
     CHECK_OK(oh_node(&g, &node, "ReduceSum", 13, 2, 1));
     CHECK(oh_run(g, node, 13, "ref", 2, in, 1, out) == MEC_ERR_RANGE);
     CHECK(strstr(mec_last_error(), "node0") && strstr(mec_last_error(), "axis 3"));
@@ -198,7 +188,7 @@ static void test_reduce_sum_axes_input(void) {
 }
 
 static void test_reduce_ints(void) {
-    mec_tensor *in[1] = {mk(MEC_I32, 2, SHAPE(2, 3), F64S(-7, 2, 1, 100, -100, 4))};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_I32, 2, SHAPE(2, 3), F64S(-7, 2, 1, 100, -100, 4))};
     const char *ops[] = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceSumSquare"};
     const int32_t want[][2] = {{-1, 1}, {2, 100}, {-7, -100}, {-14, -40000}, {10, 204}, {54, 20016}};
     for (int k = 0; k < 6; k++) {
@@ -221,7 +211,7 @@ static void test_reduce_ints(void) {
 
 static void test_argmax(void) {
     /* (2, 3) with ties */
-    mec_tensor *in[1] = {mk(MEC_F32, 2, SHAPE(2, 3), F64S(1, 5, 5, 7, 0, 7))};
+    mec_tensor *in[1] = {oh_tensor_f64(MEC_F32, 2, SHAPE(2, 3), F64S(1, 5, 5, 7, 0, 7))};
     struct {
         const char *op;
         int64_t axis, keep, last;

@@ -6,22 +6,6 @@
 
 #include <stdint.h>
 
-#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
-#define F32S(...) ((const float[]){__VA_ARGS__})
-#define I64S(...) ((const int64_t[]){__VA_ARGS__})
-
-static mec_tensor *tensor_of(mec_dtype dt, int ndim, const int64_t *shape, const void *values) {
-    mec_tensor *t = NULL;
-    if (mec_tensor_create(&t, dt, ndim, shape)) return NULL;
-    if (values) memcpy(t->data, values, mec_tensor_bytes(t));
-    return t;
-}
-
-static void check_shape(const mec_tensor *t, int ndim, const int64_t *shape) {
-    CHECK(t->ndim == ndim);
-    for (int d = 0; d < ndim && d < t->ndim; d++) CHECK(t->shape[d] == shape[d]);
-}
-
 static void check_f32(const mec_tensor *t, int64_t n, const float *want) {
     CHECK(t->dtype == MEC_F32 && mec_tensor_numel(t) == n);
     if (t->dtype != MEC_F32 || mec_tensor_numel(t) != n) return;
@@ -34,10 +18,6 @@ static void check_i64(const mec_tensor *t, int64_t n, const int64_t *want) {
     for (int64_t i = 0; i < n; i++) CHECK(((const int64_t *)t->data)[i] == want[i]);
 }
 
-static void free_all(mec_tensor **ts, int n) {
-    for (int i = 0; i < n; i++) mec_tensor_destroy(ts[i]);
-}
-
 /* ------------------------------------------------------------------ */
 
 static void test_reshape(void) {
@@ -48,7 +28,7 @@ static void test_reshape(void) {
     mec_tensor *in[2] = {oh_f32(3, SHAPE(2, 3, 4), v), oh_i64(1, SHAPE(3), I64S(0, -1, 2))}, out[1];
     CHECK_OK(oh_node(&g, &node, "Reshape", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
-    check_shape(&out[0], 3, SHAPE(2, 6, 2));
+    oh_check_shape(&out[0], 3, SHAPE(2, 6, 2));
     check_f32(&out[0], 24, v);
     oh_free(g, 1, out);
     CHECK(mec_op_find("", "Reshape", 13, "ref")->flags & MEC_KF_ALIAS);
@@ -69,7 +49,7 @@ static void test_reshape(void) {
     CHECK_OK(oh_node(&g, &node, "Reshape", 14, 2, 1));
     mec_node_set_int(g, node, "allowzero", 1);
     CHECK_OK(oh_run(g, node, 14, "ref", 2, in2, 1, out));
-    check_shape(&out[0], 3, SHAPE(3, 0, 5));
+    oh_check_shape(&out[0], 3, SHAPE(3, 0, 5));
     oh_free(g, 1, out);
     /* shape not known at load time: infer defers */
     mec_tensor *in3[2] = {in[0], oh_i64(1, SHAPE(2), NULL)};
@@ -84,8 +64,8 @@ static void test_reshape(void) {
     CHECK(mec_op_find("", "Reshape", 13, "ref")->value_inputs == 2u);
     in3[1]->data = in3[1]->owned;
     mec_graph_destroy(g);
-    free_all(in, 2);
-    free_all(in2, 2);
+    oh_destroy_all(in, 2);
+    oh_destroy_all(in2, 2);
     mec_tensor_destroy(in3[1]);
 }
 
@@ -97,18 +77,18 @@ static void test_flatten_squeeze_unsqueeze(void) {
     CHECK_OK(oh_node(&g, &node, "Flatten", 13, 1, 1));
     mec_node_set_int(g, node, "axis", -2);
     CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 3));
+    oh_check_shape(&out[0], 2, SHAPE(2, 3));
     oh_free(g, 1, out);
 
     CHECK_OK(oh_node(&g, &node, "Squeeze", 13, 1, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 3));
+    oh_check_shape(&out[0], 2, SHAPE(2, 3));
     oh_free(g, 1, out);
 
     in[1] = oh_i64(1, SHAPE(1), I64S(-1));
     CHECK_OK(oh_node(&g, &node, "Squeeze", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
-    check_shape(&out[0], 3, SHAPE(2, 1, 3));
+    oh_check_shape(&out[0], 3, SHAPE(2, 1, 3));
     oh_free(g, 1, out);
 
     ((int64_t *)in[1]->data)[0] = 2; /* dim 2 has size 3 */
@@ -120,13 +100,13 @@ static void test_flatten_squeeze_unsqueeze(void) {
     CHECK_OK(oh_node(&g, &node, "Squeeze", 11, 1, 1));
     mec_node_set_ints(g, node, "axes", 2, I64S(1, -1));
     CHECK_OK(oh_run(g, node, 11, "ref", 1, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 3));
+    oh_check_shape(&out[0], 2, SHAPE(2, 3));
     oh_free(g, 1, out);
 
     in[1] = oh_i64(1, SHAPE(2), I64S(-1, 0));
     CHECK_OK(oh_node(&g, &node, "Unsqueeze", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
-    check_shape(&out[0], 6, SHAPE(1, 2, 1, 3, 1, 1));
+    oh_check_shape(&out[0], 6, SHAPE(1, 2, 1, 3, 1, 1));
     oh_free(g, 1, out);
     ((int64_t *)in[1]->data)[0] = 0; /* repeated */
     CHECK_OK(oh_node(&g, &node, "Unsqueeze", 13, 2, 1));
@@ -136,7 +116,7 @@ static void test_flatten_squeeze_unsqueeze(void) {
     CHECK_OK(oh_node(&g, &node, "Unsqueeze", 13, 2, 1));
     CHECK(oh_run(g, node, 13, "ref", 2, in, 1, out) == MEC_ERR_RANGE);
     oh_free(g, 1, out);
-    free_all(in, 2);
+    oh_destroy_all(in, 2);
 }
 
 /* Transpose through both fast paths and the generic one, checked against
@@ -147,7 +127,7 @@ static void test_transpose(void) {
     for (size_t p = 0; p < sizeof perms / sizeof perms[0]; p++) {
         for (int dt = 0; dt < 2; dt++) {
             mec_dtype type = dt ? MEC_I64 : MEC_F32;
-            mec_tensor *x = tensor_of(type, 4, shape, NULL);
+            mec_tensor *x = oh_tensor(type, 4, shape, NULL);
             for (int i = 0; i < 210; i++) mec_tensor_set_f64(x, i, i);
             mec_graph *g;
             int node;
@@ -158,7 +138,7 @@ static void test_transpose(void) {
             CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
             int64_t oshape[4];
             for (int d = 0; d < 4; d++) oshape[d] = shape[perm[d]];
-            check_shape(&out[0], 4, oshape);
+            oh_check_shape(&out[0], 4, oshape);
             int bad = 0;
             for (int64_t o = 0; o < 210; o++) {
                 int64_t idx[4], rem = o, src = 0;
@@ -180,14 +160,14 @@ static void test_transpose(void) {
     mec_tensor *in[1] = {oh_f32(2, SHAPE(2, 3), F32S(1, 2, 3, 4, 5, 6))}, out[1];
     CHECK_OK(oh_node(&g, &node, "Transpose", 13, 1, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(3, 2));
+    oh_check_shape(&out[0], 2, SHAPE(3, 2));
     check_f32(&out[0], 6, F32S(1, 4, 2, 5, 3, 6));
     oh_free(g, 1, out);
     CHECK_OK(oh_node(&g, &node, "Transpose", 13, 1, 1));
     mec_node_set_ints(g, node, "perm", 2, I64S(1, 1));
     CHECK(oh_run(g, node, 13, "ref", 1, in, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(in, 1);
+    oh_destroy_all(in, 1);
 }
 
 static void test_concat_split(void) {
@@ -199,7 +179,7 @@ static void test_concat_split(void) {
     CHECK_OK(oh_node(&g, &node, "Concat", 13, 2, 1));
     mec_node_set_int(g, node, "axis", -1);
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 3));
+    oh_check_shape(&out[0], 2, SHAPE(2, 3));
     check_f32(&out[0], 6, F32S(1, 2, 5, 3, 4, 6));
     mec_tensor *cat = NULL;
     CHECK_OK(mec_tensor_clone(&out[0], &cat));
@@ -215,8 +195,8 @@ static void test_concat_split(void) {
     CHECK_OK(oh_node(&g, &node, "Split", 13, 2, 3));
     mec_node_set_int(g, node, "axis", 1);
     CHECK_OK(oh_run(g, node, 13, "ref", 2, sin, 3, out));
-    check_shape(&out[0], 2, SHAPE(2, 1));
-    check_shape(&out[1], 2, SHAPE(2, 0));
+    oh_check_shape(&out[0], 2, SHAPE(2, 1));
+    oh_check_shape(&out[1], 2, SHAPE(2, 0));
     check_f32(&out[0], 2, F32S(1, 3));
     check_f32(&out[2], 4, F32S(2, 5, 4, 6));
     oh_free(g, 3, out);
@@ -236,8 +216,8 @@ static void test_concat_split(void) {
     mec_node_set_int(g, node, "axis", 1);
     CHECK(oh_run(g, node, 11, "ref", 1, sin, 2, out) == MEC_ERR_SHAPE);
     oh_free(g, 2, out);
-    free_all(in, 2);
-    free_all(sin, 2);
+    oh_destroy_all(in, 2);
+    oh_destroy_all(sin, 2);
 }
 
 static void test_slice(void) {
@@ -251,7 +231,7 @@ static void test_slice(void) {
                          oh_i64(1, SHAPE(2), I64S(0, 1)), oh_i64(1, SHAPE(2), I64S(-2, 1))};
     CHECK_OK(oh_node(&g, &node, "Slice", 13, 5, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 5, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 4));
+    oh_check_shape(&out[0], 2, SHAPE(2, 4));
     check_f32(&out[0], 8, F32S(16, 17, 18, 19, 6, 7, 8, 9));
     oh_free(g, 1, out);
 
@@ -259,7 +239,7 @@ static void test_slice(void) {
     mec_tensor *in2[3] = {x, oh_i64(1, SHAPE(2), I64S(1, 7)), oh_i64(1, SHAPE(2), I64S(-1, 9))};
     CHECK_OK(oh_node(&g, &node, "Slice", 13, 3, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 3, in2, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 0));
+    oh_check_shape(&out[0], 2, SHAPE(2, 0));
     oh_free(g, 1, out);
 
     /* opset 1 attributes, step -3 via opset 10 inputs on 1-D */
@@ -268,7 +248,7 @@ static void test_slice(void) {
     mec_node_set_ints(g, node, "ends", 1, I64S(1000));
     mec_node_set_ints(g, node, "axes", 1, I64S(1));
     CHECK_OK(oh_run(g, node, 9, "ref", 1, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(4, 4));
+    oh_check_shape(&out[0], 2, SHAPE(4, 4));
     CHECK_NEAR(((float *)out[0].data)[4], 6, 0);
     oh_free(g, 1, out);
 
@@ -290,9 +270,9 @@ static void test_slice(void) {
     CHECK_OK(oh_node(&g, &node, "Slice", 13, 5, 1));
     CHECK(oh_run(g, node, 13, "ref", 5, in, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(in, 5);
-    free_all(in2 + 1, 2);
-    free_all(in3, 3);
+    oh_destroy_all(in, 5);
+    oh_destroy_all(in2 + 1, 2);
+    oh_destroy_all(in3, 3);
     mec_tensor_destroy(in3[4]);
 }
 
@@ -303,7 +283,7 @@ static void test_expand_tile(void) {
     mec_tensor *in[2] = {x, oh_i64(1, SHAPE(3), I64S(2, 1, 2))};
     CHECK_OK(oh_node(&g, &node, "Expand", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, in, 1, out));
-    check_shape(&out[0], 3, SHAPE(2, 3, 2));
+    oh_check_shape(&out[0], 3, SHAPE(2, 3, 2));
     check_f32(&out[0], 12, F32S(1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3));
     oh_free(g, 1, out);
     ((int64_t *)in[1]->data)[1] = 2; /* 3 vs 2 */
@@ -316,7 +296,7 @@ static void test_expand_tile(void) {
     mec_tensor *tin[2] = {y, oh_i64(1, SHAPE(2), I64S(2, 3))};
     CHECK_OK(oh_node(&g, &node, "Tile", 13, 2, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 2, tin, 1, out));
-    check_shape(&out[0], 2, SHAPE(4, 6));
+    oh_check_shape(&out[0], 2, SHAPE(4, 6));
     check_f32(&out[0], 24, F32S(1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4));
     oh_free(g, 1, out);
     ((int64_t *)tin[1]->data)[1] = -1;
@@ -324,7 +304,7 @@ static void test_expand_tile(void) {
     CHECK(oh_run(g, node, 13, "ref", 2, tin, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
     mec_tensor_destroy(x);
-    free_all(tin, 2);
+    oh_destroy_all(tin, 2);
 }
 
 static void test_shape_size_range(void) {
@@ -354,14 +334,14 @@ static void test_shape_size_range(void) {
     CHECK_OK(oh_node(&g, &node, "Range", 11, 3, 1));
     CHECK(oh_run(g, node, 11, "ref", 3, rin, 1, out) == MEC_ERR_INVALID_ARG);
     oh_free(g, 1, out);
-    free_all(rin, 3);
+    oh_destroy_all(rin, 3);
 
     mec_tensor *fin[3] = {oh_f32(0, NULL, F32S(1)), oh_f32(0, NULL, F32S(2)), oh_f32(0, NULL, F32S(0.25f))};
     CHECK_OK(oh_node(&g, &node, "Range", 11, 3, 1));
     CHECK_OK(oh_run(g, node, 11, "ref", 3, fin, 1, out));
     check_f32(&out[0], 4, F32S(1, 1.25f, 1.5f, 1.75f));
     oh_free(g, 1, out);
-    free_all(fin, 3);
+    oh_destroy_all(fin, 3);
 }
 
 static void test_cast(void) {
@@ -394,7 +374,7 @@ static void test_cast(void) {
     }
     /* int64 -> int8 wraps, bool -> float; CastLike takes the type of input 1 */
     mec_tensor *big = oh_i64(1, SHAPE(2), I64S(257, -129));
-    mec_tensor *like = tensor_of(MEC_I8, 1, SHAPE(1), NULL);
+    mec_tensor *like = oh_tensor(MEC_I8, 1, SHAPE(1), NULL);
     mec_tensor *lin[2] = {big, like};
     CHECK_OK(oh_node(&g, &node, "CastLike", 15, 2, 1));
     CHECK_OK(oh_run(g, node, 15, "ref", 2, lin, 1, out));
@@ -413,7 +393,7 @@ static void test_cast(void) {
     CHECK(oh_run(g, node, 13, "ref", 1, in, 1, out) == MEC_ERR_UNSUPPORTED);
     oh_free(g, 1, out);
     mec_tensor_destroy(x);
-    free_all(lin, 2);
+    oh_destroy_all(lin, 2);
 }
 
 static void test_pad(void) {
@@ -445,7 +425,7 @@ static void test_pad(void) {
     mec_node_set_ints(g, node, "pads", 4, I64S(1, 0, 0, 1));
     mec_node_set_string(g, node, "mode", "reflect");
     CHECK_OK(oh_run(g, node, 2, "ref", 1, yin, 1, out));
-    check_shape(&out[0], 2, SHAPE(3, 4));
+    oh_check_shape(&out[0], 2, SHAPE(3, 4));
     check_f32(&out[0], 12, F32S(4, 5, 6, 5, 1, 2, 3, 2, 4, 5, 6, 5));
     oh_free(g, 1, out);
     /* wrong pads length */
@@ -453,7 +433,7 @@ static void test_pad(void) {
     mec_node_set_ints(g, node, "pads", 2, I64S(1, 1));
     CHECK(oh_run(g, node, 2, "ref", 1, yin, 1, out) == MEC_ERR_SHAPE);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
     mec_tensor_destroy(y);
 }
 
@@ -465,7 +445,7 @@ static void test_depth_space(void) {
     CHECK_OK(oh_node(&g, &node, "DepthToSpace", 13, 1, 1));
     mec_node_set_int(g, node, "blocksize", 2);
     CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
-    check_shape(&out[0], 4, SHAPE(1, 2, 2, 2));
+    oh_check_shape(&out[0], 4, SHAPE(1, 2, 2, 2));
     check_f32(&out[0], 8, F32S(0, 2, 4, 6, 1, 3, 5, 7));
     /* SpaceToDepth undoes DCR */
     mec_tensor *back_in[1] = {NULL};
@@ -474,7 +454,7 @@ static void test_depth_space(void) {
     CHECK_OK(oh_node(&g, &node, "SpaceToDepth", 13, 1, 1));
     mec_node_set_int(g, node, "blocksize", 2);
     CHECK_OK(oh_run(g, node, 13, "ref", 1, back_in, 1, out));
-    check_shape(&out[0], 4, SHAPE(1, 8, 1, 1));
+    oh_check_shape(&out[0], 4, SHAPE(1, 8, 1, 1));
     check_f32(&out[0], 8, F32S(0, 1, 2, 3, 4, 5, 6, 7));
     oh_free(g, 1, out);
     CHECK_OK(oh_node(&g, &node, "DepthToSpace", 13, 1, 1));
@@ -495,7 +475,7 @@ static void test_depth_space(void) {
  * copy path, against the index formulas of the ONNX spec. */
 static void test_depth_space_formula(void) {
     const int64_t N = 2, C = 12, H = 3, W = 40, bs = 2, Co = C / (bs * bs);
-    mec_tensor *x = tensor_of(MEC_F32, 4, SHAPE(N, C, H, W), NULL), out[1];
+    mec_tensor *x = oh_tensor(MEC_F32, 4, SHAPE(N, C, H, W), NULL), out[1];
     float *xv = x->data;
     for (int64_t i = 0; i < N * C * H * W; i++) xv[i] = (float)i;
     mec_tensor *in[1] = {x};
@@ -506,7 +486,7 @@ static void test_depth_space_formula(void) {
         mec_node_set_int(g, node, "blocksize", bs);
         mec_node_set_string(g, node, "mode", crd ? "CRD" : "DCR");
         CHECK_OK(oh_run(g, node, 13, "ref", 1, in, 1, out));
-        check_shape(&out[0], 4, SHAPE(N, Co, H * bs, W * bs));
+        oh_check_shape(&out[0], 4, SHAPE(N, Co, H * bs, W * bs));
         int bad = 0;
         const float *y = out[0].data;
         for (int64_t n = 0; n < N; n++)
@@ -527,13 +507,13 @@ static void test_depth_space_formula(void) {
     mec_node_set_int(g, node, "blocksize", 4); /* H = 3 is not a multiple */
     CHECK(oh_run(g, node, 13, "ref", 1, in, 1, out) == MEC_ERR_SHAPE);
     oh_free(g, 1, out);
-    mec_tensor *z = tensor_of(MEC_F32, 4, SHAPE(N, 3, 4, 8), NULL);
+    mec_tensor *z = oh_tensor(MEC_F32, 4, SHAPE(N, 3, 4, 8), NULL);
     for (int64_t i = 0; i < N * 3 * 4 * 8; i++) ((float *)z->data)[i] = (float)i;
     mec_tensor *zin[1] = {z};
     CHECK_OK(oh_node(&g, &node, "SpaceToDepth", 13, 1, 1));
     mec_node_set_int(g, node, "blocksize", 2);
     CHECK_OK(oh_run(g, node, 13, "ref", 1, zin, 1, out));
-    check_shape(&out[0], 4, SHAPE(N, 12, 2, 4));
+    oh_check_shape(&out[0], 4, SHAPE(N, 12, 2, 4));
     int bad = 0;
     for (int64_t n = 0; n < N; n++)
         for (int64_t c = 0; c < 12; c++)
@@ -558,7 +538,7 @@ static void test_constants(void) {
     mec_tensor *v = oh_i64(1, SHAPE(1), I64S(7));
     mec_node_set_tensor(g, node, "value", v);
     CHECK_OK(oh_run(g, node, 9, "ref", 1, in, 1, out));
-    check_shape(&out[0], 2, SHAPE(2, 3));
+    oh_check_shape(&out[0], 2, SHAPE(2, 3));
     check_i64(&out[0], 6, I64S(7, 7, 7, 7, 7, 7));
     oh_free(g, 1, out);
     CHECK_OK(oh_node(&g, &node, "ConstantOfShape", 9, 1, 1));
@@ -609,7 +589,7 @@ static void test_eyelike_trilu_dropout(void) {
 
     /* Dropout: identity with an all-true mask; training with ratio > 0 refused */
     in[1] = oh_f32(0, NULL, F32S(0.5f));
-    in[2] = tensor_of(MEC_BOOL, 0, NULL, (const uint8_t[]){0});
+    in[2] = oh_tensor(MEC_BOOL, 0, NULL, (const uint8_t[]){0});
     CHECK_OK(oh_node(&g, &node, "Dropout", 13, 3, 2));
     CHECK_OK(oh_run(g, node, 13, "ref", 3, in, 2, out));
     check_f32(&out[0], 12, (const float *)x->data);
@@ -619,7 +599,7 @@ static void test_eyelike_trilu_dropout(void) {
     CHECK_OK(oh_node(&g, &node, "Dropout", 13, 3, 2));
     CHECK(oh_run(g, node, 13, "ref", 3, in, 2, out) == MEC_ERR_UNSUPPORTED);
     oh_free(g, 2, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
 }
 
 /* A strided copy the size where the parallel path runs, against the naive
@@ -628,14 +608,14 @@ static void test_slice_large(void) {
     mec_graph *g;
     int node;
     const int64_t shape[3] = {16, 64, 130};
-    mec_tensor *x = tensor_of(MEC_F32, 3, shape, NULL), out[1];
+    mec_tensor *x = oh_tensor(MEC_F32, 3, shape, NULL), out[1];
     int64_t n = mec_tensor_numel(x);
     for (int64_t i = 0; i < n; i++) ((float *)x->data)[i] = (float)i;
     mec_tensor *in[5] = {x, oh_i64(1, SHAPE(3), I64S(15, 1, 3)), oh_i64(1, SHAPE(3), I64S(-100, 64, 129)),
                          NULL, oh_i64(1, SHAPE(3), I64S(-1, 2, 1))};
     CHECK_OK(oh_node(&g, &node, "Slice", 13, 5, 1));
     CHECK_OK(oh_run(g, node, 13, "ref", 5, in, 1, out));
-    check_shape(&out[0], 3, SHAPE(16, 32, 126));
+    oh_check_shape(&out[0], 3, SHAPE(16, 32, 126));
     int bad = 0;
     for (int64_t a = 0; a < 16; a++)
         for (int64_t b = 0; b < 32; b++)
@@ -645,7 +625,7 @@ static void test_slice_large(void) {
             }
     CHECK(bad == 0);
     oh_free(g, 1, out);
-    free_all(in, 3);
+    oh_destroy_all(in, 3);
     mec_tensor_destroy(in[4]);
 }
 
