@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "  --warmup N             untimed runs first (default 5)\n"
             "  --threads N            threads (default: cores available)\n"
             "  --impl auto|ref        kernels: fastest (default) or the reference ones\n"
+            "  --no-optimize          run the graph as written (no BatchNorm folding, no fusion)\n"
             "  --profile              per-op-type time table (adds timing overhead)\n"
             "  --json                 machine-readable result on stdout\n"
             "  --seed N               seed of the random inputs (default 1)\n"
@@ -95,6 +96,8 @@ int mec_cli_bench(int argc, char **argv) {
             long v;
             if (!mec_cli_parse_int(argv[++i], 1, 1024, &v)) goto bad;
             opt.threads = (int)v;
+        } else if (!strcmp(a, "--no-optimize")) {
+            opt.optimize = false;
         } else if (!strcmp(a, "--impl") && has_val) {
             opt.impl = argv[++i];
             if (strcmp(opt.impl, "auto") && strcmp(opt.impl, "ref")) goto bad;

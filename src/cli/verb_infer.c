@@ -29,6 +29,7 @@ static void usage(FILE *f) {
             "  --dtype NAME=TYPE      dtype of a raw input (float32, int64, uint8, ...; default float32)\n"
             "  --threads N            threads (default: cores available)\n"
             "  --impl auto|ref        kernels: fastest (default) or the reference ones\n"
+            "  --no-optimize          run the graph as written (no BatchNorm folding, no fusion)\n"
             "  --top K                for (N, C) outputs, print the top-K classes (default 5)\n"
             "  -h, --help             this help\n");
 }
@@ -150,6 +151,8 @@ int mec_cli_infer(int argc, char **argv) {
                 return 2;
             }
             opt.threads = (int)v;
+        } else if (!strcmp(a, "--no-optimize")) {
+            opt.optimize = false;
         } else if (!strcmp(a, "--impl") && has_val) {
             opt.impl = argv[++i];
             if (strcmp(opt.impl, "auto") && strcmp(opt.impl, "ref")) {
