@@ -300,6 +300,61 @@ static mec_status resize_infer_common(mec_op_ctx *ctx, bool upsample) {
 }
 
 // y: (O1..On) = sum over the product of per-axis taps of w * x (I1..In)
+/* Scratch for the per-axis tap tables: computed once per exec instead of
+ * once per output element. */
+static size_t taps_bytes(const rs_params *p) {
+    size_t n = 0;
+    for (int d = 0; d < p->rank; d++) n += (size_t)p->out[d];
+    return n * sizeof(rs_taps);
+}
+
+static mec_status resize_prepare_common(mec_op_ctx *ctx, bool upsample, size_t *scratch_bytes) {
+    rs_params p;
+    mec_status st = resize_params(ctx, upsample, &p);
+    if (st) return st;
+    *scratch_bytes = taps_bytes(&p);
+    return MEC_OK;
+}
+
+/* Bilinear-style fast path: float32, rank >= 2, every axis but the last two
+ * unscaled (one tap); the common upsampling of segmentation heads. */
+static void resize_f32_2d(const rs_params *p, rs_taps *const *tab, const float *x, float *y) {
+    int n = p->rank;
+    int64_t ih = p->in[n - 2], iw = p->in[n - 1], oh = p->out[n - 2], ow = p->out[n - 1];
+    int64_t planes = 1;
+    for (int d = 0; d < n - 2; d++) planes *= p->out[d];
+    int nth = planes * oh * ow >= 16384 ? mec_threads_get() : 1;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(nth) if (nth > 1)
+    for (int64_t pl = 0; pl < planes; pl++) {
+        for (int64_t oy = 0; oy < oh; oy++) {
+            /* the plane's input offset from the (single) taps of the outer axes */
+            int64_t rem = pl, in_plane = 0, stride = ih * iw;
+            for (int d = n - 3; d >= 0; d--) {
+                in_plane += tab[d][rem % p->out[d]].idx[0] * stride;
+                stride *= p->in[d];
+                rem /= p->out[d];
+            }
+            const rs_taps *ty = &tab[n - 2][oy];
+            float *row = y + (pl * oh + oy) * ow;
+            for (int64_t ox = 0; ox < ow; ox++) {
+                const rs_taps *tx = &tab[n - 1][ox];
+                if (ty->outside || tx->outside) {
+                    row[ox] = (float)p->extrapolation;
+                    continue;
+                }
+                double sum = 0.0;
+                for (int a = 0; a < ty->n; a++) {
+                    const float *src = x + in_plane + ty->idx[a] * iw;
+                    double acc = 0.0;
+                    for (int b = 0; b < tx->n; b++) acc += tx->w[b] * src[tx->idx[b]];
+                    sum += ty->w[a] * acc;
+                }
+                row[ox] = (float)sum;
+            }
+        }
+    }
+}
+
 static mec_status resize_exec_common(mec_op_ctx *ctx, bool upsample) {
     rs_params p;
     mec_status st = resize_params(ctx, upsample, &p);
@@ -317,6 +372,26 @@ static mec_status resize_exec_common(mec_op_ctx *ctx, bool upsample) {
     if (out_last == 0 || rows == 0) return MEC_OK;
     if (mec_tensor_numel(x) == 0)
         return MEC_OP_ERR(ctx, MEC_ERR_SHAPE, "input 0 is empty but the output is not");
+    /* tap tables (when prepare gave the scratch; a caller without prepare
+     * gets the same result, computed per element) */
+    rs_taps *tab[MEC_MAX_DIMS] = {0};
+    bool tables = ctx->scratch && ctx->scratch_bytes >= taps_bytes(&p);
+    if (tables) {
+        rs_taps *t = ctx->scratch;
+        for (int d = 0; d < n; d++) {
+            tab[d] = t;
+            for (int64_t i = 0; i < p.out[d]; i++) axis_taps(&p, d, i, &tab[d][i]);
+            t += p.out[d];
+        }
+        bool outer_single = n >= 2 && x->dtype == MEC_F32;
+        for (int d = 0; d < n - 2 && outer_single; d++)
+            for (int64_t i = 0; i < p.out[d] && outer_single; i++)
+                outer_single = tab[d][i].n == 1 && !tab[d][i].outside;
+        if (outer_single) {
+            resize_f32_2d(&p, tab, x->data, y->data);
+            return MEC_OK;
+        }
+    }
     int nth = rows * out_last >= 16384 ? mec_threads_get() : 1;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1)
     for (int64_t row = 0; row < rows; row++) {
@@ -324,13 +399,16 @@ static mec_status resize_exec_common(mec_op_ctx *ctx, bool upsample) {
         bool outside = false;
         int64_t rem = row;
         for (int d = last - 1; d >= 0; d--) {
-            axis_taps(&p, d, rem % p.out[d], &taps[d]);
+            int64_t i = rem % p.out[d];
+            if (tables) taps[d] = tab[d][i];
+            else axis_taps(&p, d, i, &taps[d]);
             rem /= p.out[d];
             outside = outside || taps[d].outside;
         }
         for (int64_t xl = 0; xl < out_last; xl++) {
             int64_t o = row * out_last + xl;
-            axis_taps(&p, last, xl, &taps[last]);
+            if (tables) taps[last] = tab[last][xl];
+            else axis_taps(&p, last, xl, &taps[last]);
             if (outside || taps[last].outside) {
                 store_v(y->data, y->dtype, o, p.extrapolation);
                 continue;
@@ -360,16 +438,24 @@ static mec_status resize_infer(mec_op_ctx *ctx) { return resize_infer_common(ctx
 static mec_status resize_exec(mec_op_ctx *ctx) { return resize_exec_common(ctx, false); }
 static mec_status upsample_infer(mec_op_ctx *ctx) { return resize_infer_common(ctx, true); }
 static mec_status upsample_exec(mec_op_ctx *ctx) { return resize_exec_common(ctx, true); }
+static mec_status resize_prepare(mec_op_ctx *ctx, void **state, size_t *scratch) {
+    (void)state;
+    return resize_prepare_common(ctx, false, scratch);
+}
+static mec_status upsample_prepare(mec_op_ctx *ctx, void **state, size_t *scratch) {
+    (void)state;
+    return resize_prepare_common(ctx, true, scratch);
+}
 
 const mec_kernel mec_kernels_resize[] = {
     /* Resize-10: (X, scales), asymmetric coordinates. 11-12: (X, roi,
      * scales[, sizes]) with the coordinate modes and cubic. 13: roi and
      * scales optional. Infer reads the values of scales/sizes. */
-    {"Resize", "", 10, 10, "ref", 0, 1u << 1, resize_infer, resize_exec, NULL, NULL, NULL},
-    {"Resize", "", 11, 12, "ref", 0, (1u << 2) | (1u << 3), resize_infer, resize_exec, NULL, NULL, NULL},
-    {"Resize", "", 13, 17, "ref", 0, (1u << 2) | (1u << 3), resize_infer, resize_exec, NULL, NULL, NULL},
+    {"Resize", "", 10, 10, "ref", 0, 1u << 1, resize_infer, resize_exec, resize_prepare, NULL, NULL},
+    {"Resize", "", 11, 12, "ref", 0, (1u << 2) | (1u << 3), resize_infer, resize_exec, resize_prepare, NULL, NULL},
+    {"Resize", "", 13, 17, "ref", 0, (1u << 2) | (1u << 3), resize_infer, resize_exec, resize_prepare, NULL, NULL},
     /* Upsample-7: scales attribute; Upsample-9: scales input (deprecated in 10). */
-    {"Upsample", "", 7, 8, "ref", 0, 0, upsample_infer, upsample_exec, NULL, NULL, NULL},
-    {"Upsample", "", 9, 9, "ref", 0, 1u << 1, upsample_infer, upsample_exec, NULL, NULL, NULL},
+    {"Upsample", "", 7, 8, "ref", 0, 0, upsample_infer, upsample_exec, upsample_prepare, NULL, NULL},
+    {"Upsample", "", 9, 9, "ref", 0, 1u << 1, upsample_infer, upsample_exec, upsample_prepare, NULL, NULL},
     {0},
 };
