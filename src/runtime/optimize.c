@@ -10,51 +10,16 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct use_info {
-    int *count;    /* per value: consumers (node inputs) + 1 if graph output */
-    int *consumer; /* per value: the node of the last consumer seen */
-} use_info;
 
-static mec_status uses_compute(const mec_graph *g, use_info *u) {
-    u->count = mec_calloc((size_t)g->n_values + 1, sizeof(int));
-    u->consumer = mec_calloc((size_t)g->n_values + 1, sizeof(int));
-    if (!u->count || !u->consumer) return MEC_ERR_NOMEM;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_in; k++) {
-            int v = g->nodes[i].in[k];
-            if (v < 0) continue;
-            u->count[v]++;
-            u->consumer[v] = i;
-        }
-    for (int o = 0; o < g->n_outputs; o++) u->count[g->outputs[o]] += 1000000;
-    return MEC_OK;
-}
 
-static void uses_free(use_info *u) {
-    mec_free(u->count);
-    mec_free(u->consumer);
-}
 
-static bool is_op(const mec_node *n, const char *op) {
-    return !strcmp(n->op_type, op) && (!n->domain[0] || !strcmp(n->domain, "ai.onnx"));
-}
-
-static const mec_tensor *const_f32(const mec_graph *g, int v) {
-    if (v < 0) return NULL;
-    const mec_tensor *t = g->values[v].init;
-    return t && t->dtype == MEC_F32 && mec_tensor_is_contiguous(t) ? t : NULL;
-}
 
 /* A scalar constant (any shape with one element) equal to `want`. */
 static bool const_scalar(const mec_graph *g, int v, double want, double tol) {
-    const mec_tensor *t = const_f32(g, v);
+    const mec_tensor *t = mec_opt_const_f32(g, v);
     return t && mec_tensor_numel(t) == 1 && fabs(((const float *)t->data)[0] - want) <= tol;
 }
 
-/* The only consumer of value v (and v is not a graph output), or -1. */
-static int sole_consumer(const use_info *u, int v) {
-    return v >= 0 && u->count[v] == 1 ? u->consumer[v] : -1;
-}
 
 static mec_status unique_name(mec_graph *g, const char *base, const char *suffix, char *out,
                               size_t n) {
@@ -77,23 +42,23 @@ static void take_output(mec_graph *g, int to, int j, int from, int k) {
 /* ---------------------------------------------------- BatchNorm folding */
 
 static mec_status fold_batchnorm(mec_graph *g, char *removed, int *count) {
-    use_info u;
-    mec_status st = uses_compute(g, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, NULL, &u);
     for (int i = 0; !st && i < g->n_nodes; i++) {
         mec_node *bn = &g->nodes[i];
-        if (removed[i] || !is_op(bn, "BatchNormalization") || bn->n_in != 5) continue;
+        if (removed[i] || !mec_opt_is_op(bn, "BatchNormalization") || bn->n_in != 5) continue;
         if (mec_node_int(bn, "training_mode", 0)) continue;
         for (int k = 1; k < bn->n_out; k++)
             if (bn->out[k] >= 0) goto next; /* training outputs wanted */
         int x = bn->in[0];
         int c = x >= 0 ? g->values[x].producer : -1;
-        if (c < 0 || removed[c] || !is_op(&g->nodes[c], "Conv") || u.count[x] != 1) continue;
+        if (c < 0 || removed[c] || !mec_opt_is_op(&g->nodes[c], "Conv") || u.count[x] != 1) continue;
         mec_node *conv = &g->nodes[c];
-        const mec_tensor *w = const_f32(g, conv->in[1]);
-        const mec_tensor *b = conv->n_in > 2 ? const_f32(g, conv->in[2]) : NULL;
+        const mec_tensor *w = mec_opt_const_f32(g, conv->in[1]);
+        const mec_tensor *b = conv->n_in > 2 ? mec_opt_const_f32(g, conv->in[2]) : NULL;
         if (!w || (conv->n_in > 2 && conv->in[2] >= 0 && !b)) continue;
-        const mec_tensor *scale = const_f32(g, bn->in[1]), *beta = const_f32(g, bn->in[2]),
-                         *mean = const_f32(g, bn->in[3]), *var = const_f32(g, bn->in[4]);
+        const mec_tensor *scale = mec_opt_const_f32(g, bn->in[1]), *beta = mec_opt_const_f32(g, bn->in[2]),
+                         *mean = mec_opt_const_f32(g, bn->in[3]), *var = mec_opt_const_f32(g, bn->in[4]);
         int64_t oc = w->ndim > 0 ? w->shape[0] : 0;
         if (!scale || !beta || !mean || !var || oc <= 0 || mec_tensor_numel(scale) != oc ||
             mec_tensor_numel(beta) != oc || mec_tensor_numel(mean) != oc ||
@@ -134,7 +99,7 @@ static mec_status fold_batchnorm(mec_graph *g, char *removed, int *count) {
         (*count)++;
     next:;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
@@ -157,26 +122,26 @@ static mec_status set_fused(mec_graph *g, int node, const char *op, const char *
 
 /* Conv → [Add(other)] → [Relu]  ⇒  mec.FusedConv(X, W, B, Sum) activation */
 static mec_status fuse_conv(mec_graph *g, char *removed, int *count) {
-    use_info u;
-    mec_status st = uses_compute(g, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, NULL, &u);
     for (int c = 0; !st && c < g->n_nodes; c++) {
         mec_node *conv = &g->nodes[c];
-        if (removed[c] || !is_op(conv, "Conv") || conv->n_out != 1 || !const_f32(g, conv->in[1]))
+        if (removed[c] || !mec_opt_is_op(conv, "Conv") || conv->n_out != 1 || !mec_opt_const_f32(g, conv->in[1]))
             continue;
         int y = conv->out[0];
-        int nxt = sole_consumer(&u, y);
+        int nxt = mec_opt_sole_consumer(&u, NULL, y);
         if (nxt < 0 || removed[nxt]) continue;
         int sum = -1, relu = -1, add = -1;
         mec_node *n2 = &g->nodes[nxt];
-        if (is_op(n2, "Add") && n2->n_in == 2 && n2->in[0] != n2->in[1]) {
+        if (mec_opt_is_op(n2, "Add") && n2->n_in == 2 && n2->in[0] != n2->in[1]) {
             int other = n2->in[0] == y ? n2->in[1] : n2->in[0];
             /* a residual (a computed tensor), not a broadcast bias constant */
             if (other < 0 || g->values[other].init) continue;
             sum = other;
             add = nxt;
-            int r = sole_consumer(&u, n2->out[0]);
-            if (r >= 0 && !removed[r] && is_op(&g->nodes[r], "Relu")) relu = r;
-        } else if (is_op(n2, "Relu")) {
+            int r = mec_opt_sole_consumer(&u, NULL, n2->out[0]);
+            if (r >= 0 && !removed[r] && mec_opt_is_op(&g->nodes[r], "Relu")) relu = r;
+        } else if (mec_opt_is_op(n2, "Relu")) {
             relu = nxt;
         } else {
             continue;
@@ -191,7 +156,7 @@ static mec_status fuse_conv(mec_graph *g, char *removed, int *count) {
         if (relu >= 0) removed[relu] = 1;
         (*count)++;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
@@ -200,27 +165,27 @@ static mec_status fuse_conv(mec_graph *g, char *removed, int *count) {
 /* Matches y → Div(√2) → Erf → Add(1) → Mul(y) → Mul(0.5) (either operand
  * order), the exact GELU that PyTorch exports; returns the last node and puts
  * the five node ids in nodes[]. */
-static int match_gelu(const mec_graph *g, const use_info *u, const char *removed, int y, int *nodes) {
+static int match_gelu(const mec_graph *g, const mec_opt_uses *u, const char *removed, int y, int *nodes) {
     int div = -1, mul1 = -1;
     for (int i = 0; i < g->n_nodes; i++) {
         const mec_node *n = &g->nodes[i];
         if (removed[i] || n->n_in != 2) continue;
-        if (is_op(n, "Div") && n->in[0] == y && const_scalar(g, n->in[1], 1.41421356, 1e-4)) div = i;
-        if (is_op(n, "Mul") && (n->in[0] == y || n->in[1] == y)) mul1 = i;
+        if (mec_opt_is_op(n, "Div") && n->in[0] == y && const_scalar(g, n->in[1], 1.41421356, 1e-4)) div = i;
+        if (mec_opt_is_op(n, "Mul") && (n->in[0] == y || n->in[1] == y)) mul1 = i;
     }
     if (div < 0 || mul1 < 0 || u->count[y] != 2) return -1;
-    int erf = sole_consumer(u, g->nodes[div].out[0]);
-    if (erf < 0 || !is_op(&g->nodes[erf], "Erf")) return -1;
-    int add = sole_consumer(u, g->nodes[erf].out[0]);
-    if (add < 0 || !is_op(&g->nodes[add], "Add")) return -1;
+    int erf = mec_opt_sole_consumer(u, NULL, g->nodes[div].out[0]);
+    if (erf < 0 || !mec_opt_is_op(&g->nodes[erf], "Erf")) return -1;
+    int add = mec_opt_sole_consumer(u, NULL, g->nodes[erf].out[0]);
+    if (add < 0 || !mec_opt_is_op(&g->nodes[add], "Add")) return -1;
     const mec_node *a = &g->nodes[add];
     int one = a->in[0] == g->nodes[erf].out[0] ? a->in[1] : a->in[0];
     if (!const_scalar(g, one, 1.0, 1e-6)) return -1;
     const mec_node *m1 = &g->nodes[mul1];
     if (!((m1->in[0] == y && m1->in[1] == a->out[0]) || (m1->in[1] == y && m1->in[0] == a->out[0])))
         return -1;
-    int mul2 = sole_consumer(u, m1->out[0]);
-    if (mul2 < 0 || !is_op(&g->nodes[mul2], "Mul")) return -1;
+    int mul2 = mec_opt_sole_consumer(u, NULL, m1->out[0]);
+    if (mul2 < 0 || !mec_opt_is_op(&g->nodes[mul2], "Mul")) return -1;
     const mec_node *m2 = &g->nodes[mul2];
     int half = m2->in[0] == m1->out[0] ? m2->in[1] : m2->in[0];
     if (!const_scalar(g, half, 0.5, 1e-6)) return -1;
@@ -235,19 +200,19 @@ static int match_gelu(const mec_graph *g, const use_info *u, const char *removed
 /* MatMul(A, const B) → Add(const bias over the last dim) [→ GELU | Relu]
  *   ⇒  mec.FusedMatMul(A, B, bias) activation */
 static mec_status fuse_matmul(mec_graph *g, char *removed, int *count) {
-    use_info u;
-    mec_status st = uses_compute(g, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, NULL, &u);
     for (int m = 0; !st && m < g->n_nodes; m++) {
         mec_node *mm = &g->nodes[m];
-        if (removed[m] || !is_op(mm, "MatMul") || mm->n_in != 2) continue;
-        const mec_tensor *b = const_f32(g, mm->in[1]);
+        if (removed[m] || !mec_opt_is_op(mm, "MatMul") || mm->n_in != 2) continue;
+        const mec_tensor *b = mec_opt_const_f32(g, mm->in[1]);
         if (!b || b->ndim != 2) continue;
         int y = mm->out[0];
-        int add = sole_consumer(&u, y);
-        if (add < 0 || removed[add] || !is_op(&g->nodes[add], "Add")) continue;
+        int add = mec_opt_sole_consumer(&u, NULL, y);
+        if (add < 0 || removed[add] || !mec_opt_is_op(&g->nodes[add], "Add")) continue;
         const mec_node *an = &g->nodes[add];
         int bias = an->in[0] == y ? an->in[1] : an->in[0];
-        const mec_tensor *bt = const_f32(g, bias);
+        const mec_tensor *bt = mec_opt_const_f32(g, bias);
         if (!bt || mec_tensor_numel(bt) != b->shape[1] || bt->ndim < 1 ||
             bt->shape[bt->ndim - 1] != b->shape[1])
             continue;
@@ -259,8 +224,8 @@ static mec_status fuse_matmul(mec_graph *g, char *removed, int *count) {
             act = "Gelu";
             last = gelu_end;
         } else {
-            int r = sole_consumer(&u, z);
-            if (r >= 0 && !removed[r] && is_op(&g->nodes[r], "Relu")) {
+            int r = mec_opt_sole_consumer(&u, NULL, z);
+            if (r >= 0 && !removed[r] && mec_opt_is_op(&g->nodes[r], "Relu")) {
                 act = "Relu";
                 last = r;
             }
@@ -276,7 +241,7 @@ static mec_status fuse_matmul(mec_graph *g, char *removed, int *count) {
         }
         (*count)++;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 

@@ -24,6 +24,25 @@ mec_status mec_optimize_qdq(mec_graph *g, char *removed, int *count);
  * Adds to rep's counters. */
 mec_status mec_optimize_transformer(mec_graph *g, mec_optimize_report *rep);
 
+/* Consumers of each value: count (graph outputs add MEC_OPT_OUTPUT_USE, so
+ * they never look single-use) and the last consumer seen. */
+#define MEC_OPT_OUTPUT_USE 1000000
+typedef struct mec_opt_uses {
+    int *count;
+    int *consumer;
+} mec_opt_uses;
+
+/* Counts consumers among the nodes not marked in removed (NULL: all).
+ * Zero-initialise u before the first call; later calls recompute. */
+mec_status mec_opt_uses_compute(const mec_graph *g, const char *removed, mec_opt_uses *u);
+void mec_opt_uses_free(mec_opt_uses *u);
+/* The only consumer of v (v not a graph output, consumer not removed), or -1. */
+int mec_opt_sole_consumer(const mec_opt_uses *u, const char *removed, int v);
+/* n is an ai.onnx node of this op type. */
+bool mec_opt_is_op(const mec_node *n, const char *op);
+/* v's constant data when it is a contiguous float32 initializer, else NULL. */
+const mec_tensor *mec_opt_const_f32(const mec_graph *g, int v);
+
 /* Rewrites g in place (g must be topologically sorted). */
 mec_status mec_optimize_graph(mec_graph *g, mec_optimize_report *rep);
 

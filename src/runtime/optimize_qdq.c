@@ -22,44 +22,9 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct qdq_uses {
-    int *count;    /* per value: consumers among the live nodes; +10^6 for a graph output */
-    int *consumer; /* per value: the last live consumer seen */
-} qdq_uses;
 
-static mec_status uses_compute(const mec_graph *g, const char *removed, qdq_uses *u) {
-    mec_free(u->count);
-    mec_free(u->consumer);
-    u->count = mec_calloc((size_t)g->n_values + 1, sizeof(int));
-    u->consumer = mec_calloc((size_t)g->n_values + 1, sizeof(int));
-    if (!u->count || !u->consumer) return MEC_ERR_NOMEM;
-    for (int i = 0; i < g->n_nodes; i++) {
-        if (removed[i]) continue;
-        for (int k = 0; k < g->nodes[i].n_in; k++) {
-            int v = g->nodes[i].in[k];
-            if (v < 0) continue;
-            u->count[v]++;
-            u->consumer[v] = i;
-        }
-    }
-    for (int o = 0; o < g->n_outputs; o++) u->count[g->outputs[o]] += 1000000;
-    return MEC_OK;
-}
 
-static void uses_free(qdq_uses *u) {
-    mec_free(u->count);
-    mec_free(u->consumer);
-    u->count = u->consumer = NULL;
-}
 
-static bool is_op(const mec_node *n, const char *op) {
-    return !strcmp(n->op_type, op) && (!n->domain[0] || !strcmp(n->domain, "ai.onnx"));
-}
-
-static int sole_consumer(const qdq_uses *u, const char *removed, int v) {
-    if (v < 0 || u->count[v] != 1 || removed[u->consumer[v]]) return -1;
-    return u->consumer[v];
-}
 
 static const mec_tensor *const_of(const mec_graph *g, int v) {
     if (v < 0) return NULL;
@@ -109,7 +74,7 @@ static int32_t qp_zp(const qparam *q, int64_t i) {
 /* The DequantizeLinear producing v with per-tensor constant parameters. */
 static bool dq_of(const mec_graph *g, const char *removed, int v, qparam *q) {
     int p = v >= 0 ? g->values[v].producer : -1;
-    if (p < 0 || removed[p] || !is_op(&g->nodes[p], "DequantizeLinear")) return false;
+    if (p < 0 || removed[p] || !mec_opt_is_op(&g->nodes[p], "DequantizeLinear")) return false;
     return qparam_read(g, p, q);
 }
 
@@ -175,16 +140,16 @@ static mec_status set_inputs(mec_graph *g, int node, int n, const int *ids) {
 
 /* y → [Relu] → QuantizeLinear (per tensor): returns the Q node, *relu the
  * Relu or -1. Each link has one consumer. */
-static int match_tail(const mec_graph *g, const qdq_uses *u, const char *removed, int y, int *relu, qparam *q) {
+static int match_tail(const mec_graph *g, const mec_opt_uses *u, const char *removed, int y, int *relu, qparam *q) {
     *relu = -1;
-    int nx = sole_consumer(u, removed, y);
+    int nx = mec_opt_sole_consumer(u, removed, y);
     if (nx < 0) return -1;
-    if (is_op(&g->nodes[nx], "Relu")) {
+    if (mec_opt_is_op(&g->nodes[nx], "Relu")) {
         *relu = nx;
-        nx = sole_consumer(u, removed, g->nodes[nx].out[0]);
+        nx = mec_opt_sole_consumer(u, removed, g->nodes[nx].out[0]);
         if (nx < 0) return -1;
     }
-    if (!is_op(&g->nodes[nx], "QuantizeLinear") || g->nodes[nx].in[0] != (*relu >= 0 ? g->nodes[*relu].out[0] : y))
+    if (!mec_opt_is_op(&g->nodes[nx], "QuantizeLinear") || g->nodes[nx].in[0] != (*relu >= 0 ? g->nodes[*relu].out[0] : y))
         return -1;
     if (!qparam_read(g, nx, q) || q->n != 1) return -1;
     return nx;
@@ -193,18 +158,18 @@ static int match_tail(const mec_graph *g, const qdq_uses *u, const char *removed
 /* ------------------------------------------- 1. DQ moved below data ops */
 
 static bool movable(const mec_graph *g, const mec_node *n) {
-    if (is_op(n, "MaxPool"))
+    if (mec_opt_is_op(n, "MaxPool"))
         return mec_graph_opset(g, "") >= 12 && (n->n_out == 1 || n->out[1] < 0) &&
                mec_node_int(n, "storage_order", 0) == 0;
-    return is_op(n, "Reshape") || is_op(n, "Flatten") || is_op(n, "Squeeze") || is_op(n, "Unsqueeze");
+    return mec_opt_is_op(n, "Reshape") || mec_opt_is_op(n, "Flatten") || mec_opt_is_op(n, "Squeeze") || mec_opt_is_op(n, "Unsqueeze");
 }
 
 static mec_status propagate_dq(mec_graph *g, char *removed, int *count) {
-    qdq_uses u = {0};
+    mec_opt_uses u = {0};
     mec_status st = MEC_OK;
     for (int sweep = 0; sweep < 16 && !st; sweep++) {
         int moved = 0;
-        if ((st = uses_compute(g, removed, &u))) break;
+        if ((st = mec_opt_uses_compute(g, removed, &u))) break;
         for (int p = 0; p < g->n_nodes && !st; p++) {
             mec_node *op = &g->nodes[p];
             if (removed[p] || !movable(g, op) || op->n_in < 1 || op->n_out < 1 || op->out[0] < 0) continue;
@@ -228,22 +193,22 @@ static mec_status propagate_dq(mec_graph *g, char *removed, int *count) {
             g->values[v].producer = -1;
             moved++;
             (*count)++;
-            if ((st = uses_compute(g, removed, &u))) break;
+            if ((st = mec_opt_uses_compute(g, removed, &u))) break;
         }
         if (!moved) break;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
 /* ------------------------------------------ 2. Q(DQ(q)) with equal params */
 
 static mec_status drop_requant(mec_graph *g, char *removed, int *count) {
-    qdq_uses u = {0};
-    mec_status st = uses_compute(g, removed, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, removed, &u);
     for (int i = 0; i < g->n_nodes && !st; i++) {
         mec_node *qn = &g->nodes[i];
-        if (removed[i] || !is_op(qn, "QuantizeLinear")) continue;
+        if (removed[i] || !mec_opt_is_op(qn, "QuantizeLinear")) continue;
         qparam q, dq;
         if (!qparam_read(g, i, &q) || !is_q8(q.qtype) || !dq_of(g, removed, qn->in[0], &dq) ||
             !same_params(&q, &dq))
@@ -258,7 +223,7 @@ static mec_status drop_requant(mec_graph *g, char *removed, int *count) {
         removed[i] = 1;
         (*count)++;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
@@ -315,20 +280,20 @@ static mec_status conv_bias(mec_graph *g, const char *removed, int b, const qpar
 /* Like qparam_read for a bias DequantizeLinear, whose zero point is int32. */
 static bool bias_dq_ok(const mec_graph *g, const char *removed, int b) {
     int p = b >= 0 ? g->values[b].producer : -1;
-    if (p < 0 || removed[p] || !is_op(&g->nodes[p], "DequantizeLinear")) return false;
+    if (p < 0 || removed[p] || !mec_opt_is_op(&g->nodes[p], "DequantizeLinear")) return false;
     return true;
 }
 
 static mec_status fuse_qconv(mec_graph *g, char *removed, int *count) {
-    qdq_uses u = {0};
-    mec_status st = uses_compute(g, removed, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, removed, &u);
     for (int c = 0; c < g->n_nodes && !st; c++) {
         mec_node *conv = &g->nodes[c];
-        if (removed[c] || !is_op(conv, "Conv") || conv->n_in < 2 || conv->n_out != 1) continue;
+        if (removed[c] || !mec_opt_is_op(conv, "Conv") || conv->n_in < 2 || conv->n_out != 1) continue;
         qparam x, w, y;
         if (!dq_of(g, removed, conv->in[0], &x) || x.n != 1 || !is_q8(x.qtype) || x.zp < 0) continue;
         int wp = g->values[conv->in[1]].producer;
-        if (wp < 0 || removed[wp] || !is_op(&g->nodes[wp], "DequantizeLinear") || !qparam_read(g, wp, &w))
+        if (wp < 0 || removed[wp] || !mec_opt_is_op(&g->nodes[wp], "DequantizeLinear") || !qparam_read(g, wp, &w))
             continue;
         const mec_tensor *wt = const_of(g, w.data);
         if (!wt || wt->ndim < 3 || !is_q8(wt->dtype) || (w.z && wt->dtype != w.qtype)) continue;
@@ -371,20 +336,20 @@ static mec_status fuse_qconv(mec_graph *g, char *removed, int *count) {
         removed[qn] = 1;
         if (relu >= 0) removed[relu] = 1;
         (*count)++;
-        if ((st = uses_compute(g, removed, &u))) break;
+        if ((st = mec_opt_uses_compute(g, removed, &u))) break;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
 /* --------------------------------------------------------------- 4. Add */
 
 static mec_status fuse_qadd(mec_graph *g, char *removed, int *count) {
-    qdq_uses u = {0};
-    mec_status st = uses_compute(g, removed, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, removed, &u);
     for (int i = 0; i < g->n_nodes && !st; i++) {
         mec_node *add = &g->nodes[i];
-        if (removed[i] || !is_op(add, "Add") || add->n_in != 2 || add->n_out != 1) continue;
+        if (removed[i] || !mec_opt_is_op(add, "Add") || add->n_in != 2 || add->n_out != 1) continue;
         qparam a, b, y;
         if (!dq_of(g, removed, add->in[0], &a) || a.n != 1 || !dq_of(g, removed, add->in[1], &b) || b.n != 1 ||
             !is_q8(a.qtype) || !is_q8(b.qtype) || a.zp < 0 || b.zp < 0)
@@ -411,30 +376,30 @@ static mec_status fuse_qadd(mec_graph *g, char *removed, int *count) {
         removed[qn] = 1;
         if (relu >= 0) removed[relu] = 1;
         (*count)++;
-        if ((st = uses_compute(g, removed, &u))) break;
+        if ((st = mec_opt_uses_compute(g, removed, &u))) break;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
 /* ------------------------------------------------------------ 5. MatMul */
 
 static bool plain_gemm(const mec_node *n) {
-    return is_op(n, "Gemm") && (n->n_in == 2 || (n->n_in == 3 && n->in[2] < 0)) &&
+    return mec_opt_is_op(n, "Gemm") && (n->n_in == 2 || (n->n_in == 3 && n->in[2] < 0)) &&
            mec_node_int(n, "transA", 0) == 0 && mec_node_int(n, "transB", 0) == 0 &&
            mec_node_float(n, "alpha", 1.0f) == 1.0f;
 }
 
 static mec_status fuse_qmatmul(mec_graph *g, char *removed, int *count) {
-    qdq_uses u = {0};
-    mec_status st = uses_compute(g, removed, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, removed, &u);
     for (int i = 0; i < g->n_nodes && !st; i++) {
         mec_node *mm = &g->nodes[i];
-        if (removed[i] || !(is_op(mm, "MatMul") || plain_gemm(mm)) || mm->n_in < 2 || mm->n_out != 1) continue;
+        if (removed[i] || !(mec_opt_is_op(mm, "MatMul") || plain_gemm(mm)) || mm->n_in < 2 || mm->n_out != 1) continue;
         qparam a, b, y;
         if (!dq_of(g, removed, mm->in[0], &a) || a.n != 1 || !is_q8(a.qtype) || a.zp < 0) continue;
         int bp = g->values[mm->in[1]].producer;
-        if (bp < 0 || removed[bp] || !is_op(&g->nodes[bp], "DequantizeLinear") || !qparam_read(g, bp, &b) ||
+        if (bp < 0 || removed[bp] || !mec_opt_is_op(&g->nodes[bp], "DequantizeLinear") || !qparam_read(g, bp, &b) ||
             !is_q8(b.qtype) || b.zp < 0)
             continue;
         if (b.n != 1) {
@@ -467,9 +432,9 @@ static mec_status fuse_qmatmul(mec_graph *g, char *removed, int *count) {
         take_output(g, i, qn);
         removed[qn] = 1;
         (*count)++;
-        if ((st = uses_compute(g, removed, &u))) break;
+        if ((st = mec_opt_uses_compute(g, removed, &u))) break;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 

@@ -11,54 +11,20 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct tf_uses {
-    int *count;    /* per value: consumers (node inputs), +1000000 if a graph output */
-    int *consumer; /* per value: the last consuming node seen */
-} tf_uses;
 
-static mec_status uses_compute(const mec_graph *g, tf_uses *u) {
-    u->count = mec_calloc((size_t)g->n_values + 1, sizeof(int));
-    u->consumer = mec_calloc((size_t)g->n_values + 1, sizeof(int));
-    if (!u->count || !u->consumer) return MEC_ERR_NOMEM;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_in; k++) {
-            int v = g->nodes[i].in[k];
-            if (v < 0) continue;
-            u->count[v]++;
-            u->consumer[v] = i;
-        }
-    for (int o = 0; o < g->n_outputs; o++) u->count[g->outputs[o]] += 1000000;
-    return MEC_OK;
-}
 
-static void uses_free(tf_uses *u) {
-    mec_free(u->count);
-    mec_free(u->consumer);
-}
 
-static bool is_op(const mec_node *n, const char *op) {
-    return !strcmp(n->op_type, op) && (!n->domain[0] || !strcmp(n->domain, "ai.onnx"));
-}
-
-/* The only consumer of value v (v not a graph output), or -1. */
-static int sole_consumer(const tf_uses *u, int v) {
-    return v >= 0 && u->count[v] == 1 ? u->consumer[v] : -1;
-}
 
 /* The producer of v if it is an op_type node with n_in inputs, else -1. */
 static int producer_op(const mec_graph *g, int v, const char *op, int n_in) {
     int p = v >= 0 ? g->values[v].producer : -1;
-    return p >= 0 && is_op(&g->nodes[p], op) && g->nodes[p].n_in == n_in ? p : -1;
+    return p >= 0 && mec_opt_is_op(&g->nodes[p], op) && g->nodes[p].n_in == n_in ? p : -1;
 }
 
-static const mec_tensor *const_f32(const mec_graph *g, int v) {
-    const mec_tensor *t = v >= 0 ? g->values[v].init : NULL;
-    return t && t->dtype == MEC_F32 && mec_tensor_is_contiguous(t) ? t : NULL;
-}
 
 /* The value of a one-element float constant, or NAN. */
 static float const_scalar(const mec_graph *g, int v) {
-    const mec_tensor *t = const_f32(g, v);
+    const mec_tensor *t = mec_opt_const_f32(g, v);
     return t && mec_tensor_numel(t) == 1 ? ((const float *)t->data)[0] : NAN;
 }
 
@@ -97,7 +63,7 @@ static mec_status node_rewrite(mec_graph *g, int id, const char *op, int n_in, c
 static mec_status inline_constants(mec_graph *g, char *removed, int *count) {
     for (int i = 0; i < g->n_nodes; i++) {
         mec_node *n = &g->nodes[i];
-        if (!is_op(n, "Constant") || n->n_out != 1 || n->out[0] < 0 || n->n_attr != 1) continue;
+        if (!mec_opt_is_op(n, "Constant") || n->n_out != 1 || n->out[0] < 0 || n->n_attr != 1) continue;
         mec_attr *a = &n->attrs[0];
         mec_value *val = &g->values[n->out[0]];
         if (strcmp(a->name, "value") || a->type != MEC_ATTR_TENSOR || !a->t ||
@@ -123,7 +89,7 @@ static mec_status inline_constants(mec_graph *g, char *removed, int *count) {
 
 /* ReduceMean over the last axis only, keeping dims. */
 static bool mean_last_axis(const mec_graph *g, const mec_node *n) {
-    if (!is_op(n, "ReduceMean") || n->n_out != 1 || mec_node_int(n, "keepdims", 1) != 1) return false;
+    if (!mec_opt_is_op(n, "ReduceMean") || n->n_out != 1 || mec_node_int(n, "keepdims", 1) != 1) return false;
     const int64_t *axes = NULL;
     int64_t na = mec_node_ints(n, "axes", &axes);
     int64_t ax[2];
@@ -147,14 +113,14 @@ static bool mean_last_axis(const mec_graph *g, const mec_node *n) {
  * gamma, [beta]) axis=-1 epsilon. gamma and beta 1-D constants, the
  * intermediates used by nothing else. */
 static mec_status fuse_layernorm(mec_graph *g, char *removed, int *count) {
-    tf_uses u;
-    mec_status st = uses_compute(g, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, NULL, &u);
     for (int r1 = 0; !st && r1 < g->n_nodes; r1++) {
         const mec_node *rm = &g->nodes[r1];
         if (removed[r1] || !mean_last_axis(g, rm)) continue;
         int x = rm->in[0], mean = rm->out[0];
-        int sub = sole_consumer(&u, mean);
-        if (sub < 0 || !is_op(&g->nodes[sub], "Sub") || g->nodes[sub].n_in != 2 ||
+        int sub = mec_opt_sole_consumer(&u, NULL, mean);
+        if (sub < 0 || !mec_opt_is_op(&g->nodes[sub], "Sub") || g->nodes[sub].n_in != 2 ||
             g->nodes[sub].in[0] != x || g->nodes[sub].in[1] != mean)
             continue;
         int d = g->nodes[sub].out[0];
@@ -164,30 +130,30 @@ static mec_status fuse_layernorm(mec_graph *g, char *removed, int *count) {
         for (int i = sub + 1; i < g->n_nodes; i++) {
             const mec_node *n = &g->nodes[i];
             if (removed[i] || n->n_in != 2) continue;
-            if (is_op(n, "Pow") && n->in[0] == d && const_scalar(g, n->in[1]) == 2.0f) pw = i;
-            if (is_op(n, "Div") && n->in[0] == d) dv = i;
+            if (mec_opt_is_op(n, "Pow") && n->in[0] == d && const_scalar(g, n->in[1]) == 2.0f) pw = i;
+            if (mec_opt_is_op(n, "Div") && n->in[0] == d) dv = i;
         }
         if (pw < 0 || dv < 0) continue;
-        int r2 = sole_consumer(&u, g->nodes[pw].out[0]);
+        int r2 = mec_opt_sole_consumer(&u, NULL, g->nodes[pw].out[0]);
         if (r2 < 0 || removed[r2] || !mean_last_axis(g, &g->nodes[r2])) continue;
-        int add_eps = sole_consumer(&u, g->nodes[r2].out[0]);
-        if (add_eps < 0 || !is_op(&g->nodes[add_eps], "Add")) continue;
+        int add_eps = mec_opt_sole_consumer(&u, NULL, g->nodes[r2].out[0]);
+        if (add_eps < 0 || !mec_opt_is_op(&g->nodes[add_eps], "Add")) continue;
         float eps = const_scalar(g, other_input(&g->nodes[add_eps], g->nodes[r2].out[0]));
         if (!(eps >= 0.0f)) continue;
-        int sq = sole_consumer(&u, g->nodes[add_eps].out[0]);
-        if (sq < 0 || !is_op(&g->nodes[sq], "Sqrt") || g->nodes[dv].in[1] != g->nodes[sq].out[0] ||
+        int sq = mec_opt_sole_consumer(&u, NULL, g->nodes[add_eps].out[0]);
+        if (sq < 0 || !mec_opt_is_op(&g->nodes[sq], "Sqrt") || g->nodes[dv].in[1] != g->nodes[sq].out[0] ||
             u.count[g->nodes[sq].out[0]] != 1)
             continue;
-        int mul = sole_consumer(&u, g->nodes[dv].out[0]);
-        if (mul < 0 || !is_op(&g->nodes[mul], "Mul")) continue;
+        int mul = mec_opt_sole_consumer(&u, NULL, g->nodes[dv].out[0]);
+        if (mul < 0 || !mec_opt_is_op(&g->nodes[mul], "Mul")) continue;
         int gamma = other_input(&g->nodes[mul], g->nodes[dv].out[0]);
-        const mec_tensor *gt = const_f32(g, gamma);
+        const mec_tensor *gt = mec_opt_const_f32(g, gamma);
         if (!gt || gt->ndim != 1) continue;
         int last = mul, beta = -1;
-        int add_b = sole_consumer(&u, g->nodes[mul].out[0]);
-        if (add_b >= 0 && !removed[add_b] && is_op(&g->nodes[add_b], "Add")) {
+        int add_b = mec_opt_sole_consumer(&u, NULL, g->nodes[mul].out[0]);
+        if (add_b >= 0 && !removed[add_b] && mec_opt_is_op(&g->nodes[add_b], "Add")) {
             int b = other_input(&g->nodes[add_b], g->nodes[mul].out[0]);
-            const mec_tensor *bt = const_f32(g, b);
+            const mec_tensor *bt = mec_opt_const_f32(g, b);
             if (bt && bt->ndim == 1 && bt->shape[0] == gt->shape[0]) {
                 beta = b;
                 last = add_b;
@@ -207,7 +173,7 @@ static mec_status fuse_layernorm(mec_graph *g, char *removed, int *count) {
             if (chain[k] != last) removed[chain[k]] = 1;
         (*count)++;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
@@ -215,11 +181,11 @@ static mec_status fuse_layernorm(mec_graph *g, char *removed, int *count) {
  * sum used only there  ⇒  mec.LayerNormalization(A, Scale, B?, Skip = B):
  * the residual add of a post-LN transformer block. */
 static mec_status fuse_skip_layernorm(mec_graph *g, char *removed, int *count) {
-    tf_uses u;
-    mec_status st = uses_compute(g, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, NULL, &u);
     for (int l = 0; !st && l < g->n_nodes; l++) {
         mec_node *ln = &g->nodes[l];
-        bool onnx = is_op(ln, "LayerNormalization");
+        bool onnx = mec_opt_is_op(ln, "LayerNormalization");
         if (removed[l] || (!onnx && (strcmp(ln->op_type, "LayerNormalization") || strcmp(ln->domain, "mec"))))
             continue;
         if (ln->n_in < 2 || ln->n_in > 3 || ln->n_out < 1 || mec_node_int(ln, "axis", -1) != -1 ||
@@ -243,7 +209,7 @@ static mec_status fuse_skip_layernorm(mec_graph *g, char *removed, int *count) {
         removed[a] = 1;
         (*count)++;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
@@ -251,7 +217,7 @@ static mec_status fuse_skip_layernorm(mec_graph *g, char *removed, int *count) {
 
 /* The Softmax normalises the last axis of its input. */
 static bool softmax_last_axis(const mec_graph *g, const mec_node *n, int64_t opset) {
-    if (!is_op(n, "Softmax") || n->n_in != 1 || n->n_out != 1) return false;
+    if (!mec_opt_is_op(n, "Softmax") || n->n_in != 1 || n->n_out != 1) return false;
     /* before opset 13 the input is flattened from axis on: the same when
      * axis is the last one */
     int64_t axis = mec_node_int(n, "axis", opset >= 13 ? -1 : 1);
@@ -261,16 +227,16 @@ static bool softmax_last_axis(const mec_graph *g, const mec_node *n, int64_t ops
 
 /* Q·Kt → [Div(c) | Mul(c)] ending in value v, each step used only by the
  * next: the MatMul node (or -1), its scale and the scaling node (or -1). */
-static int scores_chain(const mec_graph *g, const tf_uses *u, int v, float *scale, int *scale_node) {
+static int scores_chain(const mec_graph *g, const mec_opt_uses *u, int v, float *scale, int *scale_node) {
     *scale = 1.0f;
     *scale_node = -1;
     if (v < 0 || u->count[v] != 1) return -1;
     int p = g->values[v].producer;
     if (p < 0) return -1;
     const mec_node *sn = &g->nodes[p];
-    if (is_op(sn, "MatMul") && sn->n_in == 2) return p;
-    bool div = is_op(sn, "Div");
-    if ((!div && !is_op(sn, "Mul")) || sn->n_in != 2) return -1;
+    if (mec_opt_is_op(sn, "MatMul") && sn->n_in == 2) return p;
+    bool div = mec_opt_is_op(sn, "Div");
+    if ((!div && !mec_opt_is_op(sn, "Mul")) || sn->n_in != 2) return -1;
     for (int side = 0; side < (div ? 1 : 2); side++) {
         float c = const_scalar(g, sn->in[1 - side]);
         int m = producer_op(g, sn->in[side], "MatMul", 2);
@@ -286,14 +252,14 @@ static int scores_chain(const mec_graph *g, const tf_uses *u, int v, float *scal
 /* MatMul(Q, Kt) → [Div(c) | Mul(c)] → [Add(mask)] → Softmax(last axis) →
  * MatMul(·, V)  ⇒  mec.Attention(Q, Kt, V, [mask]) scale (= 1/c or c). */
 static mec_status fuse_attention(mec_graph *g, char *removed, int *count) {
-    tf_uses u;
-    mec_status st = uses_compute(g, &u);
+    mec_opt_uses u = {0};
+    mec_status st = mec_opt_uses_compute(g, NULL, &u);
     int64_t opset = mec_graph_opset(g, "");
     for (int s = 0; !st && s < g->n_nodes; s++) {
         const mec_node *sm = &g->nodes[s];
         if (removed[s] || !softmax_last_axis(g, sm, opset)) continue;
-        int pv = sole_consumer(&u, sm->out[0]);
-        if (pv < 0 || removed[pv] || !is_op(&g->nodes[pv], "MatMul") || g->nodes[pv].n_in != 2 ||
+        int pv = mec_opt_sole_consumer(&u, NULL, sm->out[0]);
+        if (pv < 0 || removed[pv] || !mec_opt_is_op(&g->nodes[pv], "MatMul") || g->nodes[pv].n_in != 2 ||
             g->nodes[pv].in[0] != sm->out[0] || g->nodes[pv].in[1] == sm->out[0])
             continue;
         int logits = sm->in[0], mask = -1, add = -1, scale_node = -1;
@@ -324,7 +290,7 @@ static mec_status fuse_attention(mec_graph *g, char *removed, int *count) {
         if (add >= 0) removed[add] = 1;
         (*count)++;
     }
-    uses_free(&u);
+    mec_opt_uses_free(&u);
     return st;
 }
 
