@@ -38,11 +38,13 @@ typedef struct mec_image_prep {
     float mean[3], std[3];
     float scale;         /* pixel * scale before (x - mean) / std; 1/255 usually */
     bool nhwc;           /* layout; default NCHW */
+    int channels;        /* 0: as the image (grey 1, else RGB 3); 1: grey (luma); 3: RGB */
 } mec_image_prep;
 
 /* ImageNet defaults: 224x224, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225). */
 void mec_image_prep_imagenet(mec_image_prep *p);
-/* (1, 3, H, W) f32 tensor (or (1, H, W, 3) when nhwc). */
+/* (1, C, H, W) f32 tensor (or (1, H, W, C) when nhwc); C from p->channels.
+ * Grey output uses mean[0]/std[0]. */
 mec_status mec_image_to_tensor(const mec_image *img, const mec_image_prep *p, mec_tensor **out);
 
 /* Encodes RGB pixels as JPEG (quality 1..100) or PNG into a new buffer. */

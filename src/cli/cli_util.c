@@ -66,14 +66,18 @@ mec_status mec_cli_load_tensor(const char *path, const mec_cli_raw_spec *raw, co
         int nd;
         int64_t dims[MEC_MAX_DIMS];
         if (sess && !mec_sess_value_info(sess, input_name, &dt, &nd, dims) && nd == 4) {
-            if (dims[1] == 3) {
-                prep.height = dims[2] > 0 ? (int)dims[2] : img.height;
-                prep.width = dims[3] > 0 ? (int)dims[3] : img.width;
-            } else if (dims[3] == 3) {
-                prep.nhwc = true;
-                prep.height = dims[1] > 0 ? (int)dims[1] : img.height;
-                prep.width = dims[2] > 0 ? (int)dims[2] : img.width;
+            /* NCHW with 1 or 3 channels, else NHWC; H and W from the model when fixed */
+            bool nchw = dims[1] == 1 || dims[1] == 3 || !(dims[3] == 1 || dims[3] == 3);
+            int64_t c = nchw ? dims[1] : dims[3], hh = nchw ? dims[2] : dims[1],
+                    ww = nchw ? dims[3] : dims[2];
+            prep.nhwc = !nchw;
+            prep.channels = c == 1 ? 1 : 3;
+            if (c == 1) { /* grey models: the Fashion-MNIST statistics (docs/data.md) */
+                prep.mean[0] = 0.2860f;
+                prep.std[0] = 0.3530f;
             }
+            prep.height = hh > 0 ? (int)hh : img.height;
+            prep.width = ww > 0 ? (int)ww : img.width;
         } else {
             prep.width = img.width;
             prep.height = img.height;

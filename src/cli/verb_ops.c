@@ -127,6 +127,7 @@ int mec_cli_ops(int argc, char **argv) {
     mec_sess *sess = NULL;
     mec_sess_options opt;
     mec_sess_options_default(&opt);
+    opt.optimize = false; /* the census is of the model as written (same value ids as g) */
     if (!n_unsupported && !mec_sess_create(g, &opt, &sess)) {
         mec_tensor *info = calloc((size_t)g->n_values + 1, sizeof *info);
         mec_tensor meta[MAX_IO];
@@ -232,7 +233,13 @@ int mec_cli_ops(int argc, char **argv) {
             printf("  %-30s %-8s %s\n", v->name, mec_dtype_name(v->dtype), buf);
         }
         printf("parameters  %" PRId64 " (%.1f MB)\n", params, (double)param_bytes / 1e6);
-        if (total_flops >= 0) printf("FLOPs       %.3f G for the input shapes above (dynamic dims = 1 unless --shape)\n", (double)total_flops / 1e9);
+        if (total_flops >= 0) {
+            double f = (double)total_flops;
+            const char *unit = f >= 1e9 ? "G" : f >= 1e6 ? "M" : f >= 1e3 ? "K" : "";
+            double div = f >= 1e9 ? 1e9 : f >= 1e6 ? 1e6 : f >= 1e3 ? 1e3 : 1;
+            printf("FLOPs       %.3f %s for the input shapes above (dynamic dims = 1 unless --shape)\n",
+                   f / div, unit);
+        }
         else printf("FLOPs       %s\n", flops_note ? flops_note : "unknown");
         printf("nodes       %d\n\n%-28s %-16s %6s %6s  %s\n", g->n_nodes, "op", "domain", "opset", "nodes", "support");
         for (int k = 0; k < n_kinds; k++)

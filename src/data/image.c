@@ -511,8 +511,12 @@ mec_status mec_image_to_tensor(const mec_image *img, const mec_image_prep *p, me
         if (st != MEC_OK) return st;
         use = &sized;
     }
-    /* grey stays 1 channel, RGBA drops its alpha */
-    int c = img->channels == 1 ? 1 : 3;
+    /* grey stays 1 channel, RGBA drops its alpha; p->channels may ask for
+     * grey (ITU-R BT.601 luma) or RGB (grey replicated) */
+    if (p->channels != 0 && p->channels != 1 && p->channels != 3)
+        return mec_error(MEC_ERR_INVALID_ARG, "image_to_tensor: %d channels asked, expected 1 or 3",
+                         p->channels);
+    int c = p->channels ? p->channels : img->channels == 1 ? 1 : 3;
     int64_t shape[4] = {1, c, h, w};
     if (p->nhwc) {
         shape[1] = h;
@@ -529,8 +533,10 @@ mec_status mec_image_to_tensor(const mec_image *img, const mec_image_prep *p, me
     size_t hw = (size_t)w * h;
     for (size_t i = 0; i < hw; i++) {
         const uint8_t *px = use->pixels + i * (size_t)use->channels;
+        float luma = use->channels >= 3 ? 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2] : px[0];
         for (int k = 0; k < c; k++) {
-            float v = ((float)px[k] * p->scale - p->mean[k]) / p->std[k];
+            float raw = c == 1 ? luma : use->channels >= 3 ? (float)px[k] : (float)px[0];
+            float v = (raw * p->scale - p->mean[k]) / p->std[k];
             if (p->nhwc)
                 dst[i * c + k] = v;
             else
