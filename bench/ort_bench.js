@@ -86,38 +86,14 @@ function parseArgs(argv) {
 }
 
 // .npy reader (format versions 1-3, C order, little-endian or byte-sized).
-const NPY_TYPES = {
-  '<f4': ['float32', Float32Array], '<f8': ['float64', Float64Array],
-  '<i8': ['int64', BigInt64Array], '<i4': ['int32', Int32Array],
-  '|u1': ['uint8', Uint8Array], '|i1': ['int8', Int8Array], '|b1': ['bool', Uint8Array],
-};
+const {readNpy: readNpyOrThrow} = require('./npy.js');
 
 function readNpy(ort, file) {
-  const buf = fs.readFileSync(file);
-  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') fail(`${file}: not a .npy file`);
-  const major = buf[6];
-  if (major < 1 || major > 3) fail(`${file}: .npy version ${major} not supported`);
-  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const hstart = major === 1 ? 10 : 12;
-  if (hstart + hlen > buf.length) fail(`${file}: header length ${hlen} past the end of the file`);
-  const header = buf.toString('latin1', hstart, hstart + hlen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header);
-  const order = /'fortran_order':\s*(True|False)/.exec(header);
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !order || !shape) fail(`${file}: bad .npy header '${header.trim()}'`);
-  if (order[1] === 'True') fail(`${file}: Fortran-order arrays are not supported`);
-  const t = NPY_TYPES[descr[1]];
-  if (!t) fail(`${file}: dtype '${descr[1]}' not supported (have ${Object.keys(NPY_TYPES).join(' ')})`);
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
-  const numel = dims.reduce((a, b) => a * b, 1);
-  const start = hstart + hlen;
-  if (buf.length - start !== numel * t[1].BYTES_PER_ELEMENT) {
-    fail(`${file}: ${buf.length - start} data bytes, expected ${numel * t[1].BYTES_PER_ELEMENT} for shape (${dims})`);
+  try {
+    return readNpyOrThrow(ort, file);
+  } catch (e) {
+    fail(e.message);
   }
-  // Copy into an aligned buffer (the data offset need not be aligned).
-  const data = new t[1](numel);
-  Buffer.from(data.buffer).set(buf.subarray(start));
-  return new ort.Tensor(t[0] === 'bool' ? 'bool' : t[0], data, dims);
 }
 
 // The same xorshift as mecbench's mec_cli_fill_random, so random inputs agree.
