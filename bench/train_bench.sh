@@ -9,7 +9,7 @@
 # written to $RAW/training.<engine>.<model>.t<threads>.r<round>.json.
 #
 # Knobs: MEC_BENCH_ROUNDS (default 3), MEC_BENCH_THREADS ("1 2"),
-# MEC_TRAIN_BENCH_STEPS (20), MEC_TRAIN_BENCH_MODELS (resnet,bert),
+# MEC_TRAIN_BENCH_STEPS (10), MEC_TRAIN_BENCH_MODELS (resnet,bert),
 # BUILD (build), PYTHON (/usr/bin/python3). OMP_WAIT_POLICY defaults to
 # passive (a shared machine); set it to compare.
 set -u -o pipefail
@@ -18,7 +18,7 @@ BUILD=${BUILD:-build}
 PY=${PYTHON:-/usr/bin/python3}
 ROUNDS=${MEC_BENCH_ROUNDS:-3}
 THREADS=${MEC_BENCH_THREADS:-1 2}
-STEPS=${MEC_TRAIN_BENCH_STEPS:-20}
+STEPS=${MEC_TRAIN_BENCH_STEPS:-10}
 MODELS=${MEC_TRAIN_BENCH_MODELS:-resnet,bert}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 die() { echo "train_bench: $*" >&2; exit 1; }

@@ -85,9 +85,9 @@ typedef struct preset_default {
  * two cores (docs/training.md, "Results"). */
 static const preset_default preset_defaults[] = {
     {"resnet", {6, 128, 0.1f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 5e-4f, 0.0f}},
-    {"resnext", {4, 128, 0.1f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 5e-4f, 0.0f}},
-    {"fcn", {10, 32, 0.2f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 1e-4f, 0.0f}},
-    {"duc", {10, 32, 0.2f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 1e-4f, 0.0f}},
+    {"resnext", {5, 128, 0.1f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 5e-4f, 0.0f}},
+    {"fcn", {20, 32, 0.2f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 1e-4f, 0.0f}},
+    {"duc", {20, 32, 0.2f, MEC_OPTIM_SGD, MEC_LR_COSINE, 100, 0.0f, 1e-4f, 0.0f}},
     {"bert", {6, 32, 5e-4f, MEC_OPTIM_ADAMW, MEC_LR_COSINE, 100, 1.0f, 0.01f, 0.0f}},
     {"roberta", {6, 32, 5e-4f, MEC_OPTIM_ADAMW, MEC_LR_COSINE, 100, 1.0f, 0.01f, 0.0f}},
 };
@@ -527,7 +527,7 @@ int mec_cli_train(int argc, char **argv) {
         mec_cli_hash h;
         mec_cli_hash_init(&h);
         char line[512];
-        snprintf(line, sizeof line, "mecbench-train %d", METRICS_VERSION);
+        snprintf(line, sizeof line, "mecbench-train %d %s", METRICS_VERSION, MEC_CLI_VERSION);
         mec_cli_hash_str(&h, "format", line);
         mec_cli_hash_bytes(&h, onnx_buf, onnx_len);
         snprintf(line, sizeof line,
@@ -645,7 +645,6 @@ int mec_cli_train(int argc, char **argv) {
     const char *out_name = g->values[g->outputs[0]].name;
     int stop_at = hp.epochs;
     if (o->stop_after > 0 && start_epoch + o->stop_after < stop_at) stop_at = start_epoch + (int)o->stop_after;
-    double run_t0 = mec_now_ms();
     double steps_time_ms = 0;
     int64_t steps_timed = 0;
     for (int ep = start_epoch; ep < stop_at; ep++) {
@@ -725,7 +724,6 @@ int mec_cli_train(int argc, char **argv) {
                     e->train_metric, mec_cli_eval_headline_name(r->info.task), e->val_metric, e->val_loss,
                     e->seconds, e->samples_per_s);
     }
-    (void)run_t0;
     if (stop_at < hp.epochs) {
         fprintf(stderr, "mecbench train: stopped after epoch %d of %d as asked; continue with --resume\n", stop_at,
                 hp.epochs);
