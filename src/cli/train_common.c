@@ -280,6 +280,7 @@ mec_status mec_cli_evaluate(mec_dataset *ds, const mec_graph *g, int64_t batch_s
                 present += row > 0 || t == 0;
             }
             out->background_miou = total && present ? (double)bg / (double)total / present : 0;
+            for (int c = 0; c < C && c < 64; c++) out->class_iou[c] = mec_metric_class_iou(ms.confusion, C, c);
         } else {
             int C = info.num_classes;
             out->top1 = mec_metric_top1(&mc);
@@ -304,8 +305,15 @@ mec_status mec_cli_evaluate(mec_dataset *ds, const mec_graph *g, int64_t batch_s
 void mec_cli_eval_json(FILE *f, const mec_cli_eval_result *r, const char *indent) {
     fprintf(f, "%s\"count\": %" PRId64 ",\n%s\"loss\": %.6f,\n", indent, r->count, indent, r->loss);
     if (r->task == MEC_TASK_SEGMENT)
-        fprintf(f, "%s\"miou\": %.6f,\n%s\"pixel_accuracy\": %.6f,\n%s\"background_miou\": %.6f,\n",
-                indent, r->miou, indent, r->pixel_acc, indent, r->background_miou);
+    {
+        fprintf(f, "%s\"miou\": %.6f,\n%s\"pixel_accuracy\": %.6f,\n%s\"background_miou\": %.6f,\n%s\"class_iou\": [",
+                indent, r->miou, indent, r->pixel_acc, indent, r->background_miou, indent);
+        for (int c = 0; c < r->num_classes && c < 64; c++) {
+            if (isnan(r->class_iou[c])) fprintf(f, "%snull", c ? ", " : "");
+            else fprintf(f, "%s%.4f", c ? ", " : "", r->class_iou[c]);
+        }
+        fprintf(f, "],\n");
+    }
     else
         fprintf(f,
                 "%s\"top1\": %.6f,\n%s\"top5\": %.6f,\n%s\"macro_f1\": %.6f,\n"

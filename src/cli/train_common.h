@@ -59,6 +59,7 @@ typedef struct mec_cli_eval_result {
     double loss;      /* mean cross-entropy */
     double top1, top5, macro_f1, majority; /* classification; majority: the majority-class accuracy */
     double miou, pixel_acc, background_miou; /* segmentation; background_miou: all-background prediction */
+    double class_iou[64];                    /* segmentation: IoU per class (NaN: class absent), first 64 */
     double seconds;
 } mec_cli_eval_result;
 

@@ -28,21 +28,26 @@
 #define VALS(...) ((const double[]){__VA_ARGS__})
 
 /* A graph with one node of op_type with n_in inputs "x0".."x{n-1}" and n_out
- * outputs "y0".. ; opset set for the default domain. */
+ * outputs "y0".. (at most OH_MAX_IO each); opset set for the default domain. */
+#define OH_MAX_IO 16
 static inline mec_status oh_node(mec_graph **g, int *node, const char *op_type, int64_t opset, int n_in,
                           int n_out) {
-    char names[16][8];
-    const char *in[8], *out[8];
+    char names[2 * OH_MAX_IO][8];
+    const char *in[OH_MAX_IO], *out[OH_MAX_IO];
+    *g = NULL;
+    if (n_in < 0 || n_in > OH_MAX_IO || n_out < 0 || n_out > OH_MAX_IO)
+        return mec_error(MEC_ERR_INVALID_ARG, "oh_node: %d inputs / %d outputs (max %d)", n_in, n_out,
+                         OH_MAX_IO);
     mec_status st = mec_graph_create("test", g);
     if (st) return st;
-    for (int i = 0; i < n_in && i < 8; i++) {
+    for (int i = 0; i < n_in; i++) {
         snprintf(names[i], sizeof names[i], "x%d", i);
         in[i] = names[i];
         mec_graph_add_input(*g, in[i], MEC_F32, -1, NULL, NULL, NULL);
     }
-    for (int i = 0; i < n_out && i < 8; i++) {
-        snprintf(names[8 + i], sizeof names[8 + i], "y%d", i);
-        out[i] = names[8 + i];
+    for (int i = 0; i < n_out; i++) {
+        snprintf(names[OH_MAX_IO + i], sizeof names[OH_MAX_IO + i], "y%d", i);
+        out[i] = names[OH_MAX_IO + i];
     }
     mec_graph_set_opset(*g, "", opset);
     return mec_graph_add_node(*g, op_type, "", "node0", n_in, in, n_out, out, node);
@@ -57,7 +62,9 @@ static inline mec_status oh_run(mec_graph *g, int node, int64_t opset, const cha
     const mec_kernel *k = mec_op_find(nd->domain, nd->op_type, opset, impl);
     if (!k) return mec_error(MEC_ERR_UNSUPPORTED, "no %s kernel for %s opset %lld", impl,
                              nd->op_type, (long long)opset);
-    mec_tensor *outp[8];
+    mec_tensor *outp[OH_MAX_IO];
+    if (n_out < 0 || n_out > OH_MAX_IO)
+        return mec_error(MEC_ERR_INVALID_ARG, "oh_run: %d outputs (max %d)", n_out, OH_MAX_IO);
     for (int i = 0; i < n_out; i++) {
         memset(&out[i], 0, sizeof out[i]);
         outp[i] = &out[i];
