@@ -56,6 +56,10 @@ void mec_cli_fill_random(mec_tensor *t, uint64_t seed);
  * for dynamic ones. */
 mec_status mec_cli_input_shape(const mec_graph *g, int input_idx, const mec_cli_shape_override *ov,
                                int n_ov, int *ndim, int64_t *dims);
+/* Session options every running verb takes: --threads N, --impl auto|ref,
+ * --no-optimize. Returns 1 if argv[*i] was one (and *i moved past its
+ * value), 0 if not, -1 after printing an error. */
+int mec_cli_sess_option(const char *verb, int argc, char **argv, int *i, mec_sess_options *opt);
 /* Prints "mecbench VERB: <last error>" to stderr. */
 void mec_cli_fail(const char *verb);
 

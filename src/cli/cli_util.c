@@ -147,3 +147,31 @@ mec_status mec_cli_parse_named(const char *arg, char *name, size_t name_cap, con
 void mec_cli_fail(const char *verb) {
     fprintf(stderr, "mecbench %s: %s\n", verb, mec_last_error());
 }
+
+int mec_cli_sess_option(const char *verb, int argc, char **argv, int *i, mec_sess_options *opt) {
+    const char *a = argv[*i];
+    bool has_val = *i + 1 < argc;
+    if (!strcmp(a, "--no-optimize")) {
+        opt->optimize = false;
+        return 1;
+    }
+    if (!strcmp(a, "--threads") && has_val) {
+        long v;
+        if (!mec_cli_parse_int(argv[++*i], 1, 1024, &v)) {
+            fprintf(stderr, "mecbench %s: --threads '%s': expected a number from 1 to 1024\n", verb,
+                    argv[*i]);
+            return -1;
+        }
+        opt->threads = (int)v;
+        return 1;
+    }
+    if (!strcmp(a, "--impl") && has_val) {
+        opt->impl = argv[++*i];
+        if (strcmp(opt->impl, "auto") && strcmp(opt->impl, "ref")) {
+            fprintf(stderr, "mecbench %s: --impl '%s': expected auto or ref\n", verb, opt->impl);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}

@@ -67,7 +67,7 @@ int mec_cli_bench(int argc, char **argv) {
     bool json = false;
     mec_sess_options opt;
     mec_sess_options_default(&opt);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1, took; i < argc; i++) {
         const char *a = argv[i];
         bool has_val = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -92,15 +92,8 @@ int mec_cli_bench(int argc, char **argv) {
             if (!mec_cli_parse_int(argv[++i], 0, 1000000, &warmup)) goto bad;
         } else if (!strcmp(a, "--seed") && has_val) {
             if (!mec_cli_parse_int(argv[++i], 0, 1L << 30, &seed)) goto bad;
-        } else if (!strcmp(a, "--threads") && has_val) {
-            long v;
-            if (!mec_cli_parse_int(argv[++i], 1, 1024, &v)) goto bad;
-            opt.threads = (int)v;
-        } else if (!strcmp(a, "--no-optimize")) {
-            opt.optimize = false;
-        } else if (!strcmp(a, "--impl") && has_val) {
-            opt.impl = argv[++i];
-            if (strcmp(opt.impl, "auto") && strcmp(opt.impl, "ref")) goto bad;
+        } else if ((took = mec_cli_sess_option("bench", argc, argv, &i, &opt)) != 0) {
+            if (took < 0) return 2;
         } else if (!strcmp(a, "--profile")) {
             opt.profile = true;
         } else if (!strcmp(a, "--json")) {

@@ -112,7 +112,7 @@ int mec_cli_infer(int argc, char **argv) {
     mec_sess_options opt;
     mec_sess_options_default(&opt);
     long top_k = 5;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1, took; i < argc; i++) {
         const char *a = argv[i];
         bool has_val = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -144,21 +144,8 @@ int mec_cli_infer(int argc, char **argv) {
                 return 2;
             }
             n_dtypes++;
-        } else if (!strcmp(a, "--threads") && has_val) {
-            long v;
-            if (!mec_cli_parse_int(argv[++i], 1, 1024, &v)) {
-                fprintf(stderr, "mecbench infer: --threads '%s': expected a number from 1 to 1024\n", argv[i]);
-                return 2;
-            }
-            opt.threads = (int)v;
-        } else if (!strcmp(a, "--no-optimize")) {
-            opt.optimize = false;
-        } else if (!strcmp(a, "--impl") && has_val) {
-            opt.impl = argv[++i];
-            if (strcmp(opt.impl, "auto") && strcmp(opt.impl, "ref")) {
-                fprintf(stderr, "mecbench infer: --impl '%s': expected auto or ref\n", opt.impl);
-                return 2;
-            }
+        } else if ((took = mec_cli_sess_option("infer", argc, argv, &i, &opt)) != 0) {
+            if (took < 0) return 2;
         } else if (!strcmp(a, "--top") && has_val) {
             if (!mec_cli_parse_int(argv[++i], 0, 64, &top_k)) {
                 fprintf(stderr, "mecbench infer: --top '%s': expected 0..64\n", argv[i]);
