@@ -11,7 +11,11 @@ MEC="$BUILD/mecbench"
 OUT=${MEC_DEMO_OUT:-out/demo}
 DATA=${MEC_PAPER_DATA:-../shared/paper-data}
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+    step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    step() { printf '\n== %s\n' "$*"; }
+fi
 
 if [[ ! -x $MEC ]]; then
     echo "demo: $MEC is missing: run 'make' first" >&2
