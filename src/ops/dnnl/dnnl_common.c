@@ -390,3 +390,12 @@ const char *mec_op_fast_library(void) {
     }
     return text;
 }
+
+void *mec_dnnl_to_nhwc(const mec_tensor *x, void *buf) {
+    mec_tensor nhwc = *x;
+    nhwc.data = buf;
+    nhwc.owned = NULL;
+    mec_dnnl_nhwc_strides(nhwc.shape, nhwc.strides);
+    mec_dnnl_copy(&nhwc, x);
+    return buf;
+}

@@ -39,6 +39,8 @@ bool mec_dnnl_is_nhwc(const mec_tensor *t);
 
 /* Copies src into dst (same dtype and shape), any strides on either side. */
 void mec_dnnl_copy(mec_tensor *dst, const mec_tensor *src);
+/* Copies 4-D x channels-last into buf (mec_tensor_bytes(x) bytes); returns buf. */
+void *mec_dnnl_to_nhwc(const mec_tensor *x, void *buf);
 
 /* A primitive and its arguments: memory objects are made in prepare without
  * data and get their data pointers at exec (no allocation in exec). */

@@ -289,16 +289,8 @@ mec_status mec_dnnl_qconv_exec(mec_op_ctx *ctx) {
     if (!w) return st;
     void *data[4];
     int n = 0;
-    if (cs->src_to_nhwc) {
-        mec_tensor x_nhwc = *ctx->in[0];
-        x_nhwc.data = scratch + cs->src_off;
-        x_nhwc.owned = NULL;
-        mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
-        mec_dnnl_copy(&x_nhwc, ctx->in[0]);
-        data[n++] = x_nhwc.data;
-    } else {
-        data[n++] = ctx->in[0]->data;
-    }
+    data[n++] = cs->src_to_nhwc ? mec_dnnl_to_nhwc(ctx->in[0], scratch + cs->src_off)
+                                : ctx->in[0]->data;
     data[n++] = (void *)w;
     if (cs->has_bias) data[n++] = ctx->in[8]->data;
     data[n++] = ctx->out[0]->data;
