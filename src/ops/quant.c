@@ -50,6 +50,13 @@ static bool scratch_add(size_t *total, int64_t count, size_t elem, size_t *offse
     return mec_size_add(*total, align_up(b), total);
 }
 
+/* A rows x cols region of elem-byte elements, overflow-checked. */
+static bool scratch_region(size_t *total, int64_t rows, int64_t cols, size_t elem, size_t *offset) {
+    size_t n;
+    return rows >= 0 && cols >= 0 && mec_size_mul((size_t)rows, (size_t)cols, &n) &&
+           n <= (size_t)INT64_MAX && scratch_add(total, (int64_t)n, elem, offset);
+}
+
 /* in[i] has dtype `want`. */
 static mec_status check_same_dtype(const mec_op_ctx *ctx, int i, const char *name, mec_dtype want) {
     if (ctx->in[i]->dtype != want)
@@ -470,15 +477,9 @@ typedef struct conv_scratch {
 static mec_status conv_scratch_plan(const mec_op_ctx *ctx, const conv_geom *g, bool need_acc,
                                     conv_scratch *s) {
     memset(s, 0, sizeof *s);
-    size_t colrows;
-    bool ok = mec_size_mul((size_t)g->out_size, (size_t)g->K, &colrows) && colrows <= (size_t)INT64_MAX;
-    ok = ok && scratch_add(&s->total, (int64_t)colrows, sizeof(int16_t), &s->col);
-    ok = ok && mec_size_mul((size_t)g->M, (size_t)g->K, &colrows) && colrows <= (size_t)INT64_MAX;
-    ok = ok && scratch_add(&s->total, (int64_t)colrows, sizeof(int16_t), &s->wpack);
-    if (need_acc) {
-        ok = ok && mec_size_mul((size_t)g->Mg, (size_t)g->out_size, &colrows) && colrows <= (size_t)INT64_MAX;
-        ok = ok && scratch_add(&s->total, (int64_t)colrows, sizeof(int32_t), &s->acc);
-    }
+    bool ok = scratch_region(&s->total, g->out_size, g->K, sizeof(int16_t), &s->col) &&
+              scratch_region(&s->total, g->M, g->K, sizeof(int16_t), &s->wpack) &&
+              (!need_acc || scratch_region(&s->total, g->Mg, g->out_size, sizeof(int32_t), &s->acc));
     if (!ok) return MEC_OP_ERR(ctx, MEC_ERR_NOMEM, "im2col scratch size overflows");
     return MEC_OK;
 }
@@ -883,15 +884,9 @@ typedef struct mm_scratch {
 static mec_status mm_scratch_plan(const mec_op_ctx *ctx, const mm_geom *g, bool need_acc,
                                   mm_scratch *s) {
     memset(s, 0, sizeof *s);
-    size_t n;
-    bool ok = mec_size_mul((size_t)g->M, (size_t)g->K, &n) && n <= (size_t)INT64_MAX;
-    ok = ok && scratch_add(&s->total, (int64_t)n, sizeof(int16_t), &s->apack);
-    ok = ok && mec_size_mul((size_t)g->N, (size_t)g->K, &n) && n <= (size_t)INT64_MAX;
-    ok = ok && scratch_add(&s->total, (int64_t)n, sizeof(int16_t), &s->bpack);
-    if (need_acc) {
-        ok = ok && mec_size_mul((size_t)g->M, (size_t)g->N, &n) && n <= (size_t)INT64_MAX;
-        ok = ok && scratch_add(&s->total, (int64_t)n, sizeof(int32_t), &s->acc);
-    }
+    bool ok = scratch_region(&s->total, g->M, g->K, sizeof(int16_t), &s->apack) &&
+              scratch_region(&s->total, g->N, g->K, sizeof(int16_t), &s->bpack) &&
+              (!need_acc || scratch_region(&s->total, g->M, g->N, sizeof(int32_t), &s->acc));
     if (!ok) return MEC_OP_ERR(ctx, MEC_ERR_NOMEM, "matmul scratch size overflows");
     return MEC_OK;
 }
