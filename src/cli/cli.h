@@ -2,12 +2,15 @@
 #ifndef MEC_CLI_H
 #define MEC_CLI_H
 
+#include <stdbool.h>
+
 #define MEC_CLI_VERSION "0.1.0"
 
 typedef struct mec_cli_verb {
     const char *name;
     const char *summary;
     int (*run)(int argc, char **argv); /* argv[0] is the verb; returns the exit code */
+    bool passive; /* long runs on shared machines: OpenMP waits passively even without a quota */
 } mec_cli_verb;
 
 int mec_cli_ops(int argc, char **argv);

@@ -10,17 +10,17 @@
 #include <unistd.h>
 
 static const mec_cli_verb verbs[] = {
-    {"ops", "census of a model: ops, opsets, parameters, FLOPs, unsupported ops", mec_cli_ops},
-    {"infer", "run a model on input files and print or save its outputs", mec_cli_infer},
-    {"bench", "time a model: warm-up, N runs, percentiles, load time, peak RSS", mec_cli_bench},
-    {"import", "load measurements (the studies' CSVs or ours) into a results database", mec_cli_import},
-    {"analyze", "statistics, effect sizes and speed-ups over a results database or CSV", mec_cli_analyze},
-    {"recommend", "the best strategy under latency/accuracy constraints, and the Pareto frontier", mec_cli_recommend},
-    {"report", "one HTML page with plots, plus Markdown, CSV and LaTeX tables", mec_cli_report},
-    {"zoo", "list the model zoo, or build a preset (ResNet ... RoBERTa) as ONNX", mec_cli_zoo},
-    {"train", "train a zoo preset or ONNX model on fashion-mnist, fashion-seg or fortunes", mec_cli_train},
-    {"eval", "accuracy of a model on a dataset split (top-1/top-5/F1, mIoU)", mec_cli_eval},
-    {"version", "print the version", mec_cli_version},
+    {"ops", "census of a model: ops, opsets, parameters, FLOPs, unsupported ops", mec_cli_ops, false},
+    {"infer", "run a model on input files and print or save its outputs", mec_cli_infer, false},
+    {"bench", "time a model: warm-up, N runs, percentiles, load time, peak RSS", mec_cli_bench, false},
+    {"import", "load measurements (the studies' CSVs or ours) into a results database", mec_cli_import, false},
+    {"analyze", "statistics, effect sizes and speed-ups over a results database or CSV", mec_cli_analyze, false},
+    {"recommend", "the best strategy under latency/accuracy constraints, and the Pareto frontier", mec_cli_recommend, false},
+    {"report", "one HTML page with plots, plus Markdown, CSV and LaTeX tables", mec_cli_report, false},
+    {"zoo", "list the model zoo, or build a preset (ResNet ... RoBERTa) as ONNX", mec_cli_zoo, false},
+    {"train", "train a zoo preset or ONNX model on fashion-mnist, fashion-seg or fortunes", mec_cli_train, true},
+    {"eval", "accuracy of a model on a dataset split (top-1/top-5/F1, mIoU)", mec_cli_eval, false},
+    {"version", "print the version", mec_cli_version, false},
 };
 
 static void usage(FILE *f) {
@@ -32,18 +32,18 @@ static void usage(FILE *f) {
 }
 
 /* Under a CPU quota (a tier's cgroup), OpenMP threads that spin while they
- * wait burn the quota and slow everything down: libgomp reads its wait
- * policy only at start-up, so set it and start again. An explicit
- * OMP_WAIT_POLICY is left alone. */
-static void passive_under_quota(char **argv) {
-    if (getenv("OMP_WAIT_POLICY") || !mec_cpu_quota_cores()) return;
+ * wait burn the quota and slow everything down; so do they on a shared
+ * machine during long runs (training). libgomp reads its wait policy only at
+ * start-up, so set it and start again. An explicit OMP_WAIT_POLICY is left
+ * alone. */
+static void wait_passively(char **argv, bool always) {
+    if (getenv("OMP_WAIT_POLICY") || !(always || mec_cpu_quota_cores())) return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     execv("/proc/self/exe", argv);
     /* if exec fails we simply go on with the default policy */
 }
 
 int main(int argc, char **argv) {
-    passive_under_quota(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -57,7 +57,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (!strcmp(argv[1], verbs[i].name)) return verbs[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], verbs[i].name)) {
+            wait_passively(argv, verbs[i].passive);
+            return verbs[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "mecbench: unknown verb '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

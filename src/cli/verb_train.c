@@ -412,16 +412,6 @@ static void print_result(const run *r, FILE *f) {
 /* --------------------------------------------------------------- main */
 
 int mec_cli_train(int argc, char **argv) {
-    /* libgomp reads OMP_WAIT_POLICY at start-up: spinning threads on a busy
-     * machine cost training far more than they save, so run again passive. */
-    if (!getenv("OMP_WAIT_POLICY")) {
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        self[n > 0 ? n : 0] = '\0';
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-        execv(n > 0 ? self : "/proc/self/exe", argv - 1); /* argv - 1: main's argv */
-        /* if exec fails we simply go on with the default policy */
-    }
     static run R;
     run *r = &R;
     memset(r, 0, sizeof *r);
