@@ -237,8 +237,9 @@ static mec_status static_pass(mec_sess *s, mec_tensor *info, problems *p, bool e
         bool small = true;
         for (int j = 0; j < n->n_out; j++)
             if (out_ptr[j] && mec_tensor_numel(out_ptr[j]) > STATIC_EVAL_MAX_ELEMS) small = false;
-        if (!(have_data && small) && strcmp(n->op_type, "Shape") && strcmp(n->op_type, "Size"))
-            continue;
+        bool shape_only = !strcmp(n->op_type, "Shape") || !strcmp(n->op_type, "Size");
+        /* kernels that need prepare (packing, scratch) are not worth it here */
+        if (!shape_only && !(have_data && small && !k->prepare)) continue;
         bool ok = true;
         for (int j = 0; j < n->n_out && ok; j++)
             if (out_ptr[j] && mec_tensor_alloc(out_ptr[j])) ok = false;
@@ -255,7 +256,7 @@ static mec_status static_pass(mec_sess *s, mec_tensor *info, problems *p, bool e
             st = k->exec(&ctx);
             in_ptr[0] = saved;
         } else {
-            st = k->prepare ? MEC_ERR_DEFER : k->exec(&ctx);
+            st = k->exec(&ctx);
         }
         if (st) {
             for (int j = 0; j < n->n_out; j++)
