@@ -35,6 +35,13 @@ typedef struct mec_op_ctx {
     void *scratch;                     /* scratch_bytes of scratch memory for exec */
     size_t scratch_bytes;
     uint32_t const_inputs;             /* bit i: in[i] is a constant (same data every run) */
+    /* Set by prepare (cleared before the call): bit i means the kernel keeps
+     * its own copy of constant in[i] (packed weights) and exec never reads
+     * in[i]->data. Once every node reading a constant said so, the runtime
+     * may free the constant's data; a later prepare of the node (new input
+     * shapes) may then see in[i]->data NULL, and gets the previous state in
+     * ctx->state to take its copy from (released by the runtime after). */
+    uint32_t const_kept;
 } mec_op_ctx;
 
 /* Kernel flags. */
@@ -48,6 +55,12 @@ enum {
      * for an NCHW shape), and infer may give outputs such strides. Kernels
      * without this flag always see contiguous inputs. */
     MEC_KF_STRIDED = 1u << 2,
+    /* out[0] may take over the buffer of the last input (a residual the
+     * kernel sums into its output) when that value dies at this node: the
+     * session hands it over when it is a pooled activation of out[0]'s
+     * dtype, shape and strides that no other input or view uses, and exec
+     * then sees out[0]->data == in[n_in - 1]->data. */
+    MEC_KF_SUM_INPLACE = 1u << 3,
 };
 
 typedef struct mec_kernel {

@@ -36,6 +36,10 @@ void mec_sess_destroy(mec_sess *s);
  * failure) and optimises it in place: no copy. */
 mec_status mec_sess_create_owned(mec_graph *g, const mec_sess_options *opt, mec_sess **out);
 
+/* The graph the session runs: its own (optimised or loaded) or the borrowed
+ * one. In a graph of its own, a run frees the data of each constant that
+ * every node reading it keeps a packed copy of (fast MatMul/Gemm weights):
+ * init->data is then NULL. A borrowed graph is never changed. */
 const mec_graph *mec_sess_graph(const mec_sess *s);
 /* Milliseconds spent in mec_sess_load/create (parse + validate + fold). */
 double mec_sess_load_ms(const mec_sess *s);

@@ -7,7 +7,12 @@
  *       activation="" | "Relu": QuantizeLinear(Relu?(DequantizeLinear(a) +
  *       DequantizeLinear(b))) computed with the same float operations as those
  *       three reference kernels, so it is bit-exact with the QDQ graph.
- * Scales and zero points are per tensor (one value) except w_scale/w_zp. */
+ *   mec.QMatMul(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp, [bias])
+ *       activation="" | "Relu": QLinearMatMul with an int32 bias (N) added
+ *       to the accumulator before the requantization, as QLinearConv does,
+ *       then ReLU as a clamp at y_zp.
+ * Scales and zero points are per tensor (one value) except w_scale/w_zp
+ * (per output channel) and b_scale/b_zp (per column). */
 #include "fused.h"
 #include "op_util.h"
 #include "qdq_fused.h"
@@ -168,9 +173,168 @@ static mec_status qadd_exec(mec_op_ctx *ctx) {
 
 static int64_t qadd_flops(const mec_op_ctx *ctx) { return ctx->out[0] ? mec_tensor_numel(ctx->out[0]) : 0; }
 
+/* --------------------------------------------------------------- QMatMul */
+
+static const mec_kernel *ref_matmulinteger(void) {
+    return mec_op_find("", "MatMulInteger", 10, "ref");
+}
+
+/* The int32 product (a - a_zp) @ (b - b_zp) as MatMulInteger(a, b, a_zp, b_zp). */
+static void qmatmul_sub(const mec_op_ctx *ctx, const mec_tensor **in4, mec_tensor *acc,
+                        mec_tensor **out1, mec_op_ctx *sub) {
+    in4[0] = ctx->in[0];
+    in4[1] = ctx->in[3];
+    in4[2] = ctx->in[2];
+    in4[3] = ctx->in[5];
+    out1[0] = acc;
+    *sub = *ctx;
+    sub->n_in = 4;
+    sub->in = in4;
+    sub->n_out = 1;
+    sub->out = out1;
+    sub->state = NULL;
+    sub->const_inputs = 0;
+}
+
+/* Checks everything (shapes through MatMulInteger's infer, which sets acc's shape). */
+static mec_status qmatmul_check(const mec_op_ctx *ctx, mec_tensor *acc, mec_fused_act *act) {
+    const mec_kernel *k = ref_matmulinteger();
+    if (!k) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "no reference MatMulInteger kernel");
+    mec_status st = mec_op_check_arity(ctx, 8, 9);
+    if (!st) st = qconv_act(ctx, act);
+    if (!st) st = mec_op_check_dtype(ctx, 0, q8_types);
+    if (!st) st = mec_op_check_dtype(ctx, 3, q8_types);
+    if (!st) st = check_scalar(ctx, 1, "a_scale", f32_types);
+    if (!st) st = check_scalar(ctx, 2, "a_zero_point", q8_types);
+    if (!st) st = check_scalar(ctx, 6, "y_scale", f32_types);
+    if (!st) st = check_scalar(ctx, 7, "y_zero_point", q8_types);
+    if (!st) st = mec_op_check_dtype(ctx, 4, f32_types);
+    if (!st && (ctx->in[2]->dtype != ctx->in[0]->dtype || ctx->in[5]->dtype != ctx->in[3]->dtype))
+        st = MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "a zero point's dtype differs from its data's");
+    if (st) return st;
+    const mec_tensor *in4[4];
+    mec_tensor *out1[1];
+    mec_op_ctx sub;
+    memset(acc, 0, sizeof *acc);
+    qmatmul_sub(ctx, in4, acc, out1, &sub);
+    if ((st = k->infer(&sub))) return st;
+    const mec_tensor *b = ctx->in[3], *bs = ctx->in[4], *bz = ctx->in[5];
+    const mec_tensor *bias = ctx->n_in > 8 ? ctx->in[8] : NULL;
+    int64_t N = b->ndim >= 2 ? b->shape[b->ndim - 1] : 1;
+    char s1[160], s2[160];
+    if (!(mec_tensor_numel(bs) == 1 || (bs->ndim == 1 && bs->shape[0] == N)) ||
+        mec_tensor_numel(bz) != mec_tensor_numel(bs))
+        return MEC_OP_ERR(ctx, MEC_ERR_SHAPE,
+                          "b_scale %s and b_zero_point %s must both be scalars or both (%" PRId64
+                          ")",
+                          mec_shape_str(bs->ndim, bs->shape, s1, sizeof s1),
+                          mec_shape_str(bz->ndim, bz->shape, s2, sizeof s2), N);
+    if (bias && (bias->dtype != MEC_I32 || bias->ndim != 1 || bias->shape[0] != N))
+        return MEC_OP_ERR(
+            ctx, MEC_ERR_SHAPE, "input 8 (bias) is %s %s, expected int32 (%" PRId64 ")",
+            mec_dtype_name(bias->dtype), mec_shape_str(bias->ndim, bias->shape, s1, sizeof s1), N);
+    return MEC_OK;
+}
+
+static mec_status qmatmul_infer(mec_op_ctx *ctx) {
+    mec_tensor acc;
+    mec_fused_act act;
+    mec_status st = qmatmul_check(ctx, &acc, &act);
+    return st ? st : mec_op_set_output(ctx, 0, ctx->in[7]->dtype, acc.ndim, acc.shape);
+}
+
+/* scratch: the int32 accumulator, then MatMulInteger's own scratch */
+static mec_status qmatmul_scratch(mec_op_ctx *ctx, mec_tensor *acc, size_t *acc_bytes,
+                                  size_t *sub_bytes) {
+    mec_fused_act act;
+    mec_status st = qmatmul_check(ctx, acc, &act);
+    if (st) return st;
+    const mec_tensor *in4[4];
+    mec_tensor *out1[1];
+    mec_op_ctx sub;
+    qmatmul_sub(ctx, in4, acc, out1, &sub);
+    size_t b;
+    if (!mec_size_mul((size_t)mec_tensor_numel(acc), sizeof(int32_t), &b) || b > SIZE_MAX - 64)
+        return MEC_OP_ERR(ctx, MEC_ERR_NOMEM, "matmul scratch size overflows");
+    *acc_bytes = (b + 63) & ~(size_t)63;
+    void *state = NULL;
+    *sub_bytes = 0;
+    const mec_kernel *k = ref_matmulinteger();
+    if (k->prepare && (st = k->prepare(&sub, &state, sub_bytes))) return st;
+    if (k->release && state) k->release(state);
+    return MEC_OK;
+}
+
+static mec_status qmatmul_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    mec_tensor acc;
+    size_t acc_bytes, sub_bytes;
+    *state = NULL;
+    mec_status st = qmatmul_scratch(ctx, &acc, &acc_bytes, &sub_bytes);
+    if (!st && !mec_size_add(acc_bytes, sub_bytes, scratch_bytes))
+        st = MEC_OP_ERR(ctx, MEC_ERR_NOMEM, "matmul scratch size overflows");
+    return st;
+}
+
+/* int32 addition that wraps, as the reference QLinearConv adds its bias */
+static inline int32_t add_wrap(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+// y: (..., M, N) = max?(saturate(round(((a - a_zp) @ (b - b_zp) + bias[n]) * a_scale * b_scale[n] /
+// y_scale) + y_zp), y_zp)
+static mec_status qmatmul_exec(mec_op_ctx *ctx) {
+    mec_tensor acc;
+    size_t acc_bytes, sub_bytes;
+    mec_status st = qmatmul_scratch(ctx, &acc, &acc_bytes, &sub_bytes);
+    if (st) return st;
+    if (ctx->scratch_bytes < acc_bytes + sub_bytes)
+        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "needs %zu bytes of scratch, got %zu",
+                          acc_bytes + sub_bytes, ctx->scratch_bytes);
+    const mec_tensor *in4[4];
+    mec_tensor *out1[1];
+    mec_op_ctx sub;
+    qmatmul_sub(ctx, in4, &acc, out1, &sub);
+    acc.data = ctx->scratch;
+    sub.scratch = (char *)ctx->scratch + acc_bytes;
+    sub.scratch_bytes = sub_bytes;
+    if ((st = ref_matmulinteger()->exec(&sub))) return st;
+    mec_fused_act act;
+    if ((st = qconv_act(ctx, &act))) return st;
+    const mec_tensor *b = ctx->in[3], *bs = ctx->in[4], *bias = ctx->n_in > 8 ? ctx->in[8] : NULL;
+    const int64_t N = b->ndim >= 2 ? b->shape[b->ndim - 1] : 1, n_all = mec_tensor_numel(&acc);
+    const bool per_col = mec_tensor_numel(bs) > 1;
+    const float a_scale = *(const float *)ctx->in[1]->data,
+                y_scale = *(const float *)ctx->in[6]->data;
+    const int32_t y_zp = (int32_t)mec_tensor_get_i64(ctx->in[7], 0);
+    mec_tensor *y = ctx->out[0];
+    const float lo = mec_q_min(y->dtype), hi = mec_q_max(y->dtype);
+    const int32_t *accv = acc.data;
+    for (int64_t i = 0; i < n_all; i++) {
+        int64_t n = i % N;
+        int32_t v = bias ? add_wrap(accv[i], ((const int32_t *)bias->data)[n]) : accv[i];
+        /* the multiplier as the reference QLinearMatMul forms it */
+        const float mult = a_scale * ((const float *)bs->data)[per_col ? n : 0] / y_scale;
+        int32_t q = mec_q_requantize(v, mult, y_zp, lo, hi);
+        if (act == MEC_ACT_RELU && q < y_zp) q = y_zp;
+        if (y->dtype == MEC_U8)
+            ((uint8_t *)y->data)[i] = (uint8_t)q;
+        else
+            ((int8_t *)y->data)[i] = (int8_t)q;
+    }
+    return MEC_OK;
+}
+
+static int64_t qmatmul_flops(const mec_op_ctx *ctx) {
+    const mec_tensor *a = ctx->n_in > 0 ? ctx->in[0] : NULL, *y = ctx->out[0];
+    if (!a || !y || a->ndim < 1) return 0;
+    return 2 * mec_tensor_numel(y) * a->shape[a->ndim - 1];
+}
+
 const mec_kernel mec_kernels_qdq_fused[] = {
-    {"QConv", "mec", 1, 1, "ref", 0, 0, mec_qconv_ref_infer, qconv_exec, qconv_prepare, qconv_release,
-     mec_qconv_flops},
+    {"QConv", "mec", 1, 1, "ref", 0, 0, mec_qconv_ref_infer, qconv_exec, qconv_prepare,
+     qconv_release, mec_qconv_flops},
     {"QAdd", "mec", 1, 1, "ref", 0, 0, qadd_infer, qadd_exec, NULL, NULL, qadd_flops},
+    {"QMatMul", "mec", 1, 1, "ref", 0, 0, qmatmul_infer, qmatmul_exec, qmatmul_prepare, NULL,
+     qmatmul_flops},
     {0},
 };

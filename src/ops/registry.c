@@ -7,7 +7,7 @@
 /* Fast-kernel families go first in this list so that "auto" finds them
  * before the reference kernel of the same op. */
 #define FAMILIES(X)                                                                              \
-    X(dnnl_transformer) X(dnnl_int8) X(dnnl) X(elementwise) X(activation) X(reduce) X(shape) X(index) X(conv) X(pool) X(gemm) X(norm)    \
+    X(dnnl_transformer) X(dnnl_int8) X(dnnl_qmatmul) X(dnnl) X(elementwise) X(activation) X(reduce) X(shape) X(index) X(conv) X(pool) X(gemm) X(norm)    \
         X(resize) X(quant) X(fused) X(loss) X(rnn) X(signal) X(detection) X(qdq_fused) X(transformer)
 
 #define DECLARE(fam) extern const mec_kernel mec_kernels_##fam[];

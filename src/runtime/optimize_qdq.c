@@ -8,14 +8,17 @@
  *   3. Conv(DQ(x), DQ(w const), [DQ(b int32) | b f32]) → [Relu] → Q
  *      ⇒  QLinearConv, or mec.QConv activation="Relu" (Relu = clamp at y_zp);
  *   4. Add(DQ(a), DQ(b)) → [Relu] → Q  ⇒  mec.QAdd (bit-exact);
- *   5. MatMul(DQ(a), DQ(b)) → Q  ⇒  QLinearMatMul (Gemm without C, alpha 1,
- *      no transposes too).
+ *   5. MatMul(DQ(a), DQ(b)) → [Add(bias)] → [Relu] → Q, and Gemm(DQ(a),
+ *      DQ(b), [C]) → [Relu] → Q (alpha 1, beta 1, A not transposed; a
+ *      transposed constant B is transposed here)  ⇒  QLinearMatMul, or
+ *      mec.QMatMul with an int32 bias (made like the Conv's) and/or Relu.
  * Every scale and zero point must be a constant; a weight scale may be per
- * output channel (axis 0). Anything else is left alone and still runs
- * correctly through the reference Q/DQ kernels. The only change in value is
- * the requantization of a Conv/MatMul accumulator in float (and a float bias
- * rounded to int32 at scale x_scale * w_scale): ±1 in the int8 output.
- * Activations need explicit zero points (their dtype is not known here). */
+ * output channel (axis 0 of a Conv's, the N axis of a MatMul's). Anything
+ * else is left alone and still runs correctly through the reference Q/DQ
+ * kernels. The only change in value is the requantization of a Conv/MatMul
+ * accumulator in float (and a float bias rounded to int32 at scale
+ * x_scale * w_scale): ±1 in the int8 output. Activations need explicit zero
+ * points (their dtype is not known here). */
 #include "optimize.h"
 
 #include <math.h>
@@ -384,53 +387,151 @@ static mec_status fuse_qadd(mec_graph *g, char *removed, int *count) {
 
 /* ------------------------------------------------------------ 5. MatMul */
 
+/* Gemm with A as it is and alpha 1 (beta 1 when it has a C): B may be
+ * transposed (a constant B is then transposed here). */
 static bool plain_gemm(const mec_node *n) {
-    return mec_opt_is_op(n, "Gemm") && (n->n_in == 2 || (n->n_in == 3 && n->in[2] < 0)) &&
-           mec_node_int(n, "transA", 0) == 0 && mec_node_int(n, "transB", 0) == 0 &&
-           mec_node_float(n, "alpha", 1.0f) == 1.0f;
+    if (!mec_opt_is_op(n, "Gemm") || mec_node_int(n, "transA", 0) != 0 ||
+        mec_node_float(n, "alpha", 1.0f) != 1.0f)
+        return false;
+    bool has_c = n->n_in >= 3 && n->in[2] >= 0;
+    return !has_c || mec_node_float(n, "beta", 1.0f) == 1.0f;
+}
+
+/* A new initializer holding the transpose of the 2-D int8 tensor t. */
+static mec_status transposed_init(mec_graph *g, const mec_tensor *t, const char *base, int *id) {
+    int64_t R = t->shape[0], C = t->shape[1], shape[2] = {C, R};
+    mec_tensor *tt = NULL;
+    mec_status st = mec_tensor_create(&tt, t->dtype, 2, shape);
+    if (st) return st;
+    const uint8_t *src = t->data;
+    uint8_t *dst = tt->data;
+    for (int64_t r = 0; r < R; r++)
+        for (int64_t c = 0; c < C; c++)
+            dst[c * R + r] = src[r * C + c];
+    char name[512];
+    if ((st = unique_name(g, base, "_weight_t", name, sizeof name))) {
+        mec_tensor_destroy(tt);
+        return st;
+    }
+    return mec_graph_add_initializer(g, name, tt, id);
+}
+
+/* v is a bias over N columns: a float32 constant or a DequantizeLinear'd
+ * int32 constant of N values whose shape broadcasts only along the last
+ * dim, (N) — or (1, N) when max_ndim is 2. */
+static bool matmul_bias_ok(const mec_graph *g, const char *removed, int v, int64_t N,
+                           int max_ndim) {
+    const mec_tensor *t = const_of(g, v);
+    if (!t) {
+        if (!bias_dq_ok(g, removed, v)) return false;
+        const mec_node *dq = &g->nodes[g->values[v].producer];
+        t = dq->n_in > 0 ? const_of(g, dq->in[0]) : NULL;
+        if (!t || t->dtype != MEC_I32) return false;
+    } else if (t->dtype != MEC_F32) {
+        return false;
+    }
+    if (t->ndim < 1 || t->ndim > max_ndim || mec_tensor_numel(t) != N || t->shape[t->ndim - 1] != N)
+        return false;
+    return true;
 }
 
 static mec_status fuse_qmatmul(mec_graph *g, char *removed, int *count) {
     mec_opt_uses u = {0};
     mec_status st = mec_opt_uses_compute(g, removed, &u);
+    /* QLinearMatMul's reference kernel covers opsets 10-20; a newer model gets mec.QMatMul */
+    const bool qlinear_ok = mec_graph_opset(g, "") <= 20;
     for (int i = 0; i < g->n_nodes && !st; i++) {
         mec_node *mm = &g->nodes[i];
-        if (removed[i] || !(mec_opt_is_op(mm, "MatMul") || plain_gemm(mm)) || mm->n_in < 2 || mm->n_out != 1) continue;
+        bool gemm = plain_gemm(mm);
+        if (removed[i] || !(mec_opt_is_op(mm, "MatMul") || gemm) || mm->n_in < 2 ||
+            mm->n_out != 1 || mm->out[0] < 0)
+            continue;
+        bool trans_b = gemm && mec_node_int(mm, "transB", 0) != 0;
         qparam a, b, y;
         if (!dq_of(g, removed, mm->in[0], &a) || a.n != 1 || !is_q8(a.qtype) || a.zp < 0) continue;
         int bp = g->values[mm->in[1]].producer;
-        if (bp < 0 || removed[bp] || !mec_opt_is_op(&g->nodes[bp], "DequantizeLinear") || !qparam_read(g, bp, &b) ||
-            !is_q8(b.qtype) || b.zp < 0)
+        if (bp < 0 || removed[bp] || !mec_opt_is_op(&g->nodes[bp], "DequantizeLinear") ||
+            !qparam_read(g, bp, &b))
             continue;
-        if (b.n != 1) {
-            /* per column: b is (K, N) with a scale per N (axis 1 or -1) */
-            int bnd = g->values[b.data].init ? g->values[b.data].init->ndim : g->values[b.data].ndim;
-            if (bnd != 2 || (b.axis != 1 && b.axis != -1)) continue;
+        const mec_tensor *bt = const_of(g, b.data);
+        if (bt) {
+            /* a constant B: its dtype is known, the zero point may be omitted */
+            if (!is_q8(bt->dtype) || (b.z && bt->dtype != b.qtype)) continue;
+            b.qtype = bt->dtype;
+        } else if (!is_q8(b.qtype) || b.zp < 0 || trans_b) {
+            continue;
         }
-        int relu, qn = match_tail(g, &u, removed, mm->out[0], &relu, &y);
-        if (qn < 0 || relu >= 0 || !is_q8(y.qtype)) continue;
+        /* N (columns of the product) when B's shape is known, else -1 */
+        const mec_value *bv = &g->values[b.data];
+        int bnd = bt ? bt->ndim : bv->ndim;
+        if ((gemm && bnd != 2) || (b.n != 1 && (!bt || bnd != 2))) continue;
+        int64_t N =
+            bt ? (bnd == 2 ? bt->shape[trans_b ? 0 : 1] : -1) : (bnd >= 2 ? bv->dims[bnd - 1] : -1);
+        if (b.n != 1) {
+            /* per column: a scale per N, on axis 1 of (K, N) or axis 0 of B^T (N, K) */
+            bool on_n = trans_b ? (b.axis == 0 || b.axis == -2) : (b.axis == 1 || b.axis == -1);
+            if (!on_n || b.n != N) continue;
+        }
+        /* the bias: Gemm's C, or an Add right after a MatMul */
+        int bias = -1, add = -1, tail_from = mm->out[0];
+        if (gemm && mm->n_in >= 3 && mm->in[2] >= 0) {
+            bias = mm->in[2];
+            if (N <= 0 || !matmul_bias_ok(g, removed, bias, N, 2)) continue;
+        } else if (!gemm && N > 0) {
+            int c = mec_opt_sole_consumer(&u, removed, mm->out[0]);
+            const mec_node *an = c >= 0 ? &g->nodes[c] : NULL;
+            if (an && mec_opt_is_op(an, "Add") && an->n_in == 2 && an->n_out == 1 &&
+                an->in[0] != an->in[1]) {
+                int other = an->in[0] == mm->out[0] ? an->in[1] : an->in[0];
+                if (matmul_bias_ok(g, removed, other, N, 1)) {
+                    bias = other;
+                    add = c;
+                    tail_from = an->out[0];
+                }
+            }
+        }
+        int relu, qn = match_tail(g, &u, removed, tail_from, &relu, &y);
+        if (qn < 0 || !is_q8(y.qtype)) continue;
         const char *base = mm->name[0] ? mm->name : g->values[mm->out[0]].name;
         char basebuf[480];
         snprintf(basebuf, sizeof basebuf, "%s", base);
-        int ids[8];
+        int ids[9], bid = -1;
+        if (bias >= 0) {
+            st = conv_bias(g, removed, bias, &a, &b, N, basebuf, &bid);
+            if (st == MEC_ERR_NOT_FOUND) {
+                st = MEC_OK;
+                continue;
+            }
+            if (st) break;
+        }
         ids[0] = a.data;
         ids[1] = a.scale;
         ids[3] = b.data;
         ids[4] = b.scale;
         ids[6] = y.scale;
+        if (trans_b && (st = transposed_init(g, bt, basebuf, &ids[3]))) break;
         if ((st = zp_value(g, &a, basebuf, &ids[2])) || (st = zp_value(g, &b, basebuf, &ids[5])) ||
             (st = zp_value(g, &y, basebuf, &ids[7])))
             break;
+        ids[8] = bid;
         mm = &g->nodes[i];
-        /* Gemm's attributes mean nothing to QLinearMatMul: they are all defaults here */
+        /* Gemm's attributes mean nothing to the int8 op: they were checked above */
         for (int k = 0; k < mm->n_attr; k++) mec_attr_release(&mm->attrs[k]);
         mec_free(mm->attrs);
         mm->attrs = NULL;
         mm->n_attr = 0;
-        if ((st = set_op(g, i, "QLinearMatMul", ""))) break;
-        if ((st = set_inputs(g, i, 8, ids))) break;
+        if (bid >= 0 || relu >= 0 || !qlinear_ok) {
+            if ((st = set_op(g, i, "QMatMul", "mec")) ||
+                (st = mec_node_set_string(g, i, "activation", relu >= 0 ? "Relu" : "")))
+                break;
+        } else if ((st = set_op(g, i, "QLinearMatMul", ""))) {
+            break;
+        }
+        if ((st = set_inputs(g, i, bid >= 0 ? 9 : 8, ids))) break;
         take_output(g, i, qn);
         removed[qn] = 1;
+        if (add >= 0) removed[add] = 1;
+        if (relu >= 0) removed[relu] = 1;
         (*count)++;
         if ((st = mec_opt_uses_compute(g, removed, &u))) break;
     }

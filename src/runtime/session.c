@@ -41,6 +41,7 @@ struct mec_sess {
     const mec_kernel **kern; /* per node; NULL for folded nodes */
     void **state;
     prep_sig *sig;
+    uint32_t *kept;          /* per node: constant inputs its state keeps a copy of */
     size_t *scratch_need;
     char *folded;            /* per node: 1 if folded into constants at load */
     mec_tensor *vals;        /* per value: the tensor during a run, or the constant */
@@ -218,7 +219,7 @@ static mec_status static_pass(mec_sess *s, mec_tensor *info, problems *p, bool e
         for (int j = 0; j < n->n_out; j++) out_ptr[j] = n->out[j] >= 0 ? &info[n->out[j]] : NULL;
         if (!known) continue;
         if (s->folded[i]) continue; /* outputs already constant */
-        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0};
+        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0};
         mec_error_clear();
         mec_status st = k->infer(&ctx);
         if (st == MEC_ERR_DEFER) {
@@ -341,7 +342,7 @@ static mec_status fold_constants(mec_sess *s) {
             if (v >= 0 && g->values[v].is_input) out_is_graph_io = true;
         }
         if (out_is_graph_io) continue;
-        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0};
+        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0};
         mec_status st = k->infer(&ctx);
         if (st) return st;
         for (int j = 0; j < n->n_out; j++)
@@ -398,6 +399,7 @@ void mec_sess_destroy(mec_sess *s) {
     mec_free(s->kern);
     mec_free(s->state);
     mec_free(s->sig);
+    mec_free(s->kept);
     mec_free(s->scratch_need);
     mec_free(s->folded);
     mec_free(s->vals);
@@ -470,6 +472,7 @@ static mec_status sess_create(const mec_graph *g, mec_graph *owned, const mec_se
     s->kern = mec_calloc(nn, sizeof *s->kern);
     s->state = mec_calloc(nn, sizeof *s->state);
     s->sig = mec_calloc(nn, sizeof *s->sig);
+    s->kept = mec_calloc(nn, sizeof *s->kept);
     s->scratch_need = mec_calloc(nn, sizeof *s->scratch_need);
     s->folded = mec_calloc(nn, 1);
     s->prof = mec_calloc(nn, sizeof *s->prof);
@@ -477,7 +480,7 @@ static mec_status sess_create(const mec_graph *g, mec_graph *owned, const mec_se
     s->val_buf = mec_calloc(nv, sizeof *s->val_buf);
     s->is_const = mec_calloc(nv, 1);
     s->info = mec_calloc(nv, sizeof *s->info);
-    if (!s->kern || !s->state || !s->sig || !s->scratch_need || !s->folded || !s->prof ||
+    if (!s->kern || !s->state || !s->sig || !s->kept || !s->scratch_need || !s->folded || !s->prof ||
         !s->vals || !s->val_buf || !s->is_const || !s->info) {
         mec_sess_destroy(s);
         return MEC_ERR_NOMEM;
@@ -697,12 +700,12 @@ static mec_status check_input(const mec_sess *s, int v, const mec_tensor *t) {
     return MEC_OK;
 }
 
-static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_tensor **in_ptr,
-                                 const int *in_buf, uint32_t const_mask);
+static mec_status run_node_inner(mec_sess *s, int i, int step, const plan *pl,
+                                 const mec_tensor **in_ptr, const int *in_buf, uint32_t const_mask);
 
 /* Runs node i. Inputs with a layout permutation (e.g. NHWC strides from a
  * fast conv) are made contiguous first for kernels that need that. */
-static mec_status run_node(mec_sess *s, int i, const plan *pl) {
+static mec_status run_node(mec_sess *s, int i, int step, const plan *pl) {
     const mec_graph *g = s->g;
     const mec_node *n = &g->nodes[i];
     const mec_kernel *k = s->kern[i];
@@ -736,13 +739,61 @@ static mec_status run_node(mec_sess *s, int i, const plan *pl) {
     }
     /* a view (Reshape of a materialised input) takes its own reference on
      * the temporary buffer, so dropping ours below does not free it */
-    mec_status st = run_node_inner(s, i, pl, in_ptr, in_buf, const_mask);
+    mec_status st = run_node_inner(s, i, step, pl, in_ptr, in_buf, const_mask);
     for (int t = 0; t < n_tmp; t++) s->pool[tmp_buf[t]].refs--;
     return st;
 }
 
-static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_tensor **in_ptr,
-                                 const int *in_buf, uint32_t const_mask) {
+/* The pool buffer behind input j of node i (at `step` of the plan) that
+ * out[0] may take over: a pooled value of the same dtype, shape and layout,
+ * dying at this node, referenced by nothing else. -1 if none. */
+static int inplace_buffer(const mec_sess *s, int i, int step, const plan *pl,
+                          const mec_tensor *const *in_ptr, int j, const mec_tensor *o) {
+    const mec_node *n = &s->g->nodes[i];
+    if (j < 0 || j >= n->n_in || n->in[j] < 0) return -1;
+    int v = n->in[j], b = s->val_buf[v];
+    if (in_ptr[j] != &s->vals[v] || b < 0 || s->pool[b].refs != 1 || s->is_const[v] || pl->fed[v] ||
+        pl->keep[v] || pl->last_use[v] != step)
+        return -1;
+    for (int k = 0; k < n->n_in; k++)
+        if (k != j && n->in[k] == v) return -1;
+    const mec_tensor *t = in_ptr[j];
+    if (t->dtype != o->dtype || t->ndim != o->ndim || t->data != s->pool[b].data) return -1;
+    for (int d = 0; d < t->ndim; d++)
+        if (t->shape[d] != o->shape[d] || (t->shape[d] != 1 && t->strides[d] != o->strides[d])) return -1;
+    return s->pool[b].cap >= mec_tensor_bytes(o) ? b : -1;
+}
+
+/* Frees the data of the constants that node i keeps copies of, once every
+ * node reading them does (packed weights: the original would only sit
+ * beside the copies). Only what the session owns, and never a graph input
+ * or output. */
+static void consts_free_kept(mec_sess *s, int i) {
+    const mec_graph *g = s->g;
+    const mec_node *n = &g->nodes[i];
+    for (int j = 0; j < n->n_in && j < 32; j++) {
+        int v = n->in[j];
+        if (v < 0 || !(s->kept[i] >> j & 1u) || !s->vals[v].data) continue;
+        const mec_value *val = &g->values[v];
+        if (val->is_input || val->is_output || (val->init && !s->owned_graph)) continue;
+        bool all = true;
+        for (int c = 0; c < g->n_nodes && all; c++) {
+            const mec_node *cn = &g->nodes[c];
+            for (int k = 0; k < cn->n_in && all && !s->folded[c]; k++)
+                if (cn->in[k] == v && (k >= 32 || !(s->kept[c] >> k & 1u))) all = false;
+        }
+        mec_tensor *t = val->init ? s->owned_graph->values[v].init : &s->vals[v];
+        if (!all || !t->owned || t->data != t->owned) continue; /* a view is not ours to free */
+        mec_free(t->owned);
+        t->owned = t->data = NULL;
+        t->capacity = 0;
+        s->vals[v].data = NULL;
+        s->info[v].data = NULL;
+    }
+}
+
+static mec_status run_node_inner(mec_sess *s, int i, int step, const plan *pl,
+                                 const mec_tensor **in_ptr, const int *in_buf, uint32_t const_mask) {
     const mec_graph *g = s->g;
     const mec_node *n = &g->nodes[i];
     const mec_kernel *k = s->kern[i];
@@ -756,7 +807,7 @@ static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_t
             s->val_buf[v] = -1;
         }
     }
-    mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, const_mask};
+    mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, const_mask, 0};
     mec_status st = k->infer(&ctx);
     if (st == MEC_ERR_DEFER) {
         char label[300];
@@ -778,6 +829,15 @@ static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_t
             if (b >= 0) s->pool[b].refs++;
             continue;
         }
+        if (j == 0 && (k->flags & MEC_KF_SUM_INPLACE)) {
+            int b = inplace_buffer(s, i, step, pl, in_ptr, n->n_in - 1, o);
+            if (b >= 0) {
+                s->pool[b].refs++;
+                s->val_buf[n->out[0]] = b;
+                o->data = s->pool[b].data;
+                continue;
+            }
+        }
         size_t esize = mec_dtype_size(o->dtype);
         if (!esize) {
             char label[300];
@@ -793,14 +853,26 @@ static mec_status run_node_inner(mec_sess *s, int i, const plan *pl, const mec_t
         if (k->prepare) {
             uint64_t h = shapes_hash(&ctx);
             if (!s->sig[i].valid || s->sig[i].hash != h) {
-                if (s->state[i] && k->release) k->release(s->state[i]);
+                /* a state keeping copies of constants (whose data may be
+                 * freed) goes to the next prepare, to take them from */
+                void *prev = s->kept[i] ? s->state[i] : NULL;
+                if (s->state[i] && !prev && k->release) k->release(s->state[i]);
                 s->state[i] = NULL;
                 s->sig[i].valid = false;
                 size_t need = 0;
+                ctx.state = prev;
+                ctx.const_kept = 0;
                 st = k->prepare(&ctx, &s->state[i], &need);
-                if (st) return st;
+                ctx.state = NULL;
+                if (st) {
+                    s->state[i] = prev; /* still holds the copies */
+                    return st;
+                }
+                if (prev && k->release) k->release(prev);
+                s->kept[i] = ctx.const_kept & const_mask;
                 s->scratch_need[i] = need;
                 s->sig[i] = (prep_sig){h, true};
+                if (s->kept[i]) consts_free_kept(s, i);
             }
             ctx.state = s->state[i];
         }
@@ -899,7 +971,7 @@ mec_status mec_sess_run(mec_sess *s, int n_in, const char *const *in_names,
     }
     for (int step = 0; step < pl->n_order && !st; step++) {
         int i = pl->order[step];
-        st = run_node(s, i, pl);
+        st = run_node(s, i, step, pl);
         if (st) break;
         /* free what died at this step */
         const mec_node *n = &g->nodes[i];
@@ -916,6 +988,13 @@ mec_status mec_sess_run(mec_sess *s, int n_in, const char *const *in_names,
     if (!st) {
         for (int i = 0; i < n_out; i++) {
             const mec_tensor *src = &s->vals[out_vals[i]];
+            if (!src->data && mec_tensor_numel(src) > 0) {
+                st = mec_error(MEC_ERR_UNSUPPORTED,
+                               "'%s' is a constant whose data was freed: the kernels reading it "
+                               "keep their own (packed) copies",
+                               g->values[out_vals[i]].name);
+                break;
+            }
             if ((st = mec_tensor_clone(src, &out[i]))) break;
         }
     }

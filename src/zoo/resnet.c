@@ -162,6 +162,9 @@ static mec_status check_config(const mec_zoo_resnet_config *c) {
         BAD("head %d unknown", (int)c->head);
     if (c->head_channels < 0 || c->head_channels > 65536) BAD("head_channels = %d, expected 0..65536", c->head_channels);
     if (c->duc_upscale < 0 || c->duc_upscale > 64) BAD("duc_upscale = %d, expected 0..64", c->duc_upscale);
+    if (c->head_skip < 0 || c->head_skip > 4 || (c->head_skip && !c->layers[c->head_skip - 1]))
+        BAD("head_skip = %d, expected 0 or a stage of the trunk (1..4)", c->head_skip);
+    if (c->head_skip && c->head != MEC_ZOO_HEAD_FCN) BAD("head_skip is for the FCN head only");
     if (!(c->bn_eps > 0 && c->bn_eps < 1)) BAD("bn_eps = %g, expected (0, 1)", (double)c->bn_eps);
 #undef BAD
     return MEC_OK;
@@ -171,6 +174,28 @@ static const char *family_of(const mec_zoo_resnet_config *c) {
     if (c->head == MEC_ZOO_HEAD_FCN) return "fcn";
     if (c->head == MEC_ZOO_HEAD_DUC) return "duc";
     return c->groups > 1 ? "resnext" : "resnet";
+}
+
+/* Resize (linear, half_pixel) of x to the H×W of `like`, read at run time:
+ * the output value is `out`, its nodes "<name>.*"; the const.* index
+ * tensors must exist. */
+static const char *resize_like(zb *b, const char *x, const char *like, const char *name, const char *out) {
+    const char *in[4] = {like};
+    const char *like_shape = zb_node(b, "Shape", NULL, zb_name(b, "%s.%s_shape", name, like), 1, in);
+    const char *sl1[4] = {like_shape, "const.i64.2", "const.i64.4", "const.axes.0"};
+    const char *hw = zb_node(b, "Slice", NULL, zb_name(b, "%s.%s_hw", name, like), 4, sl1);
+    in[0] = x;
+    const char *x_shape = zb_node(b, "Shape", NULL, zb_name(b, "%s.head_shape", name), 1, in);
+    const char *sl2[4] = {x_shape, "const.i64.0", "const.i64.2", "const.axes.0"};
+    const char *nc = zb_node(b, "Slice", NULL, zb_name(b, "%s.head_nc", name), 4, sl2);
+    const char *cat[2] = {nc, hw};
+    const char *sizes = zb_node(b, "Concat", NULL, zb_name(b, "%s.sizes", name), 2, cat);
+    zb_int(b, "axis", 0);
+    const char *rs[4] = {x, "", "", sizes};
+    const char *y = zb_node(b, "Resize", name, out, 4, rs);
+    zb_string(b, "mode", "linear");
+    zb_string(b, "coordinate_transformation_mode", "half_pixel");
+    return y;
 }
 
 static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
@@ -202,6 +227,7 @@ static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
     for (int s = 0; s < 4; s++) blocks += c->layers[s];
     float last_gamma = 1.0f / sqrtf((float)blocks);
     int dilation = 1;
+    feat skip = {NULL, 0, 0, 0};
     for (int s = 0; s < 4 && c->layers[s]; s++) {
         int64_t planes = (int64_t)c->base_width << s;
         int stride = s ? 2 : 1, prev_dilation = dilation;
@@ -213,6 +239,7 @@ static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
         for (int i = 0; i < c->layers[s]; i++)
             x = block(b, c, x, s, i, planes, i ? 1 : stride, i ? dilation : prev_dilation, last_gamma);
         zb_mark_stage(b, x.v);
+        if (s + 1 == c->head_skip) skip = x;
     }
     if (c->head == MEC_ZOO_HEAD_CLASSIFY) {
         const char *in[3] = {x.v, NULL, NULL};
@@ -235,27 +262,22 @@ static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
         h = bn(b, h, "classifier.1", 1.0f, c->bn_eps);
         h = relu(b, h, NULL, "classifier.2");
         h = conv(b, h, "classifier.4", c->num_classes, 1, 1, 0, 1, 1, true);
-        /* bilinear back to the input's H×W, read at run time */
         int64_t s2[1] = {2}, s4[1] = {4}, z[1] = {0}, axes0[1] = {0};
         zb_const_i64(b, "const.i64.0", 1, z);
         zb_const_i64(b, "const.i64.2", 1, s2);
         zb_const_i64(b, "const.i64.4", 1, s4);
         zb_const_i64(b, "const.axes.0", 1, axes0);
-        const char *in[4] = {"input"};
-        zb_node(b, "Shape", NULL, "resize.input_shape", 1, in);
-        const char *sl1[4] = {"resize.input_shape", "const.i64.2", "const.i64.4", "const.axes.0"};
-        zb_node(b, "Slice", NULL, "resize.input_hw", 4, sl1);
-        in[0] = h.v;
-        zb_node(b, "Shape", NULL, "resize.head_shape", 1, in);
-        const char *sl2[4] = {"resize.head_shape", "const.i64.0", "const.i64.2", "const.axes.0"};
-        zb_node(b, "Slice", NULL, "resize.head_nc", 4, sl2);
-        const char *cat[2] = {"resize.head_nc", "resize.input_hw"};
-        zb_node(b, "Concat", NULL, "resize.sizes", 2, cat);
-        zb_int(b, "axis", 0);
-        const char *rs[4] = {h.v, "", "", "resize.sizes"};
-        zb_node(b, "Resize", "resize", "logits", 4, rs);
-        zb_string(b, "mode", "linear");
-        zb_string(b, "coordinate_transformation_mode", "half_pixel");
+        if (skip.v) {
+            /* FCN-8s-style: the head's scores, upsampled to the skip stage's
+             * grid, plus a 1×1 score of that stage's features */
+            feat sc = conv(b, skip, "skip.score", c->num_classes, 1, 1, 0, 1, 1, true);
+            if (b->st) return;
+            const char *up = resize_like(b, h.v, sc.v, "skip.resize", "skip.upsampled");
+            const char *add[2] = {up, sc.v};
+            h.v = zb_node(b, "Add", NULL, "skip.sum", 2, add);
+        }
+        /* bilinear back to the input's H×W */
+        resize_like(b, h.v, "input", "resize", "logits");
     } else {
         int r = c->duc_upscale ? c->duc_upscale : out_stride;
         feat h = conv(b, x, "duc.conv", (int64_t)c->num_classes * r * r, 3, 1, 1, 1, 1, true);

@@ -72,7 +72,7 @@ static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *
         outp[i] = &out[i];
     }
     mec_op_ctx ctx = {g, node, nd, opset, n_in, (const mec_tensor *const *)in, n_out, outp,
-                      NULL, NULL, 0, const_mask};
+                      NULL, NULL, 0, const_mask, 0};
     mec_status st = k->infer(&ctx);
     if (st) return st;
     for (int i = 0; i < n_out; i++) {
@@ -294,6 +294,9 @@ static const pool_case pool_cases[] = {
     {"AveragePool", 1, 6, 9, 9, 2, 2, 2, 2, 1, 1, {0, 0, 0, 0}, 0, 0, "SAME_LOWER"},
     {"GlobalAveragePool", 2, 64, 7, 7, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, NULL},
     {"GlobalMaxPool", 2, 24, 5, 6, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, NULL},
+    /* ResNet-50's head: big enough for the threaded plain-layout loop */
+    {"GlobalAveragePool", 1, 2048, 7, 7, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, NULL},
+    {"GlobalMaxPool", 1, 1024, 9, 5, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, NULL},
 };
 
 static void test_pools(void) {
@@ -573,6 +576,86 @@ static void test_session_auto_vs_ref(void) {
     mec_graph_destroy(g);
 }
 
+/* A residual block whose skip value dies at the fused conv: the conv's
+ * output takes over the skip's buffer (MEC_KF_SUM_INPLACE) and must still
+ * equal the reference. `keep` makes the skip a graph output too and `reuse`
+ * reads it again after the block (both forbid the hand-over); rank 1 runs
+ * the reference fallback inside the oneDNN kernel, in place. */
+static void residual_case(int rank, bool keep, bool reuse) {
+    mec_graph *g = NULL;
+    CHECK_OK(mec_graph_create("res", &g));
+    mec_graph_set_opset(g, "", 13);
+    int64_t xs[4] = {2, 8, 12, 10}, w[4] = {8, 8, 3, 3}, b[1] = {8};
+    if (rank == 1) xs[2] = 30;
+    mec_graph_add_input(g, "x", MEC_F32, 2 + rank, xs, NULL, NULL);
+    add_param(g, "w1", 2 + rank, w);
+    add_param(g, "w2", 2 + rank, w);
+    add_param(g, "b2", 1, b);
+    int n;
+    int64_t pads[4] = {1, 1, 1, 1};
+    const char *c1_in[] = {"x", "w1"}, *c1_out[] = {"c1"};
+    mec_graph_add_node(g, "Conv", "", "conv1", 2, c1_in, 1, c1_out, &n);
+    mec_node_set_ints(g, n, "pads", 2 * rank, pads);
+    const char *r1_in[] = {"c1"}, *r1_out[] = {"skip"};
+    mec_graph_add_node(g, "Relu", "", "relu1", 1, r1_in, 1, r1_out, &n);
+    const char *e_in[] = {"skip"}, *e_out[] = {"e"};
+    mec_graph_add_node(g, "Exp", "", "exp", 1, e_in, 1, e_out, &n);
+    const char *c2_in[] = {"e", "w2", "b2"}, *c2_out[] = {"c2"};
+    mec_graph_add_node(g, "Conv", "", "conv2", 3, c2_in, 1, c2_out, &n);
+    mec_node_set_ints(g, n, "pads", 2 * rank, pads);
+    const char *a_in[] = {"c2", "skip"}, *a_out[] = {"a"};
+    mec_graph_add_node(g, "Add", "", "add", 2, a_in, 1, a_out, &n);
+    const char *r2_in[] = {"a"}, *r2_out[] = {"y"};
+    mec_graph_add_node(g, "Relu", "", "relu2", 1, r2_in, 1, r2_out, &n);
+    mec_graph_add_output(g, "y", NULL);
+    if (keep) mec_graph_add_output(g, "skip", NULL);
+    if (reuse) {
+        const char *m_in[] = {"y", "skip"}, *m_out[] = {"z"};
+        mec_graph_add_node(g, "Mul", "", "mul", 2, m_in, 1, m_out, &n);
+        mec_graph_add_output(g, "z", NULL);
+    }
+    int n_out = 1 + keep + reuse;
+    mec_tensor *x = rand_f32(2 + rank, xs);
+    const char *in_names[] = {"x"};
+    const mec_tensor *inputs[] = {x};
+    mec_tensor *ref[3] = {0}, *fast[3] = {0};
+    const char *impls[] = {"ref", "auto"};
+    for (int i = 0; i < 2; i++) {
+        mec_sess_options o;
+        mec_sess_options_default(&o);
+        o.impl = impls[i];
+        mec_sess *s = NULL;
+        CHECK_OK(mec_sess_create(g, &o, &s));
+        if (!s) continue;
+        mec_tensor **out = i ? fast : ref;
+        CHECK_OK(mec_sess_run(s, 1, in_names, inputs, n_out, NULL, out));
+        if (i) { /* again: the buffers are reused from the pool */
+            for (int j = 0; j < n_out; j++) mec_tensor_destroy(out[j]);
+            CHECK_OK(mec_sess_run(s, 1, in_names, inputs, n_out, NULL, out));
+            int fused = 0;
+            const mec_graph *sg = mec_sess_graph(s);
+            for (int k = 0; k < sg->n_nodes; k++) fused += !strcmp(sg->nodes[k].op_type, "FusedConv");
+            CHECK(fused >= 1);
+        }
+        mec_sess_destroy(s);
+    }
+    for (int j = 0; j < n_out; j++) {
+        if (ref[j] && fast[j]) CHECK(close_to(fast[j], ref[j], "residual block"));
+        mec_tensor_destroy(ref[j]);
+        mec_tensor_destroy(fast[j]);
+    }
+    mec_tensor_destroy(x);
+    mec_graph_destroy(g);
+}
+
+static void test_residual_inplace(void) {
+    for (int rank = 1; rank <= 2; rank++) {
+        residual_case(rank, false, false);
+        residual_case(rank, true, false);
+        residual_case(rank, false, true);
+    }
+}
+
 int main(void) {
     RUN(test_conv_configs);
     RUN(test_conv_output_is_nhwc);
@@ -586,5 +669,6 @@ int main(void) {
     RUN(test_gemm);
     RUN(test_matmul_int_fallback);
     RUN(test_session_auto_vs_ref);
+    RUN(test_residual_inplace);
     return TEST_SUMMARY();
 }

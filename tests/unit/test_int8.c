@@ -1,5 +1,6 @@
-/* int8: the fast kernels (QLinearConv, mec.QConv, mec.QAdd, int8 MaxPool)
- * against their reference kernels on random shapes, and the QDQ pass on small
+/* int8: the fast kernels (QLinearConv, mec.QConv, mec.QAdd, int8 MaxPool,
+ * QuantizeLinear/DequantizeLinear, QLinearMatMul, mec.QMatMul) against their
+ * reference kernels on random shapes, and the QDQ pass on small
  * generated QDQ graphs: same outputs as the unoptimised graph (±1 step of
  * requantization), no DequantizeLinear/QuantizeLinear left around the
  * matched ops. */
@@ -9,6 +10,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t urand(void) {
@@ -42,6 +44,12 @@ static mec_tensor *rand_q(mec_dtype dt, int nd, const int64_t *shape, int lo, in
 }
 static int qlo(mec_dtype t) { return t == MEC_U8 ? 0 : -128; }
 static int qhi(mec_dtype t) { return t == MEC_U8 ? 255 : 127; }
+/* values zp ± spread, within the type's range (centred like real data) */
+static mec_tensor *rand_around(mec_dtype dt, int nd, const int64_t *shape, int zp, int spread) {
+    int lo = zp - spread < qlo(dt) ? qlo(dt) : zp - spread,
+        hi = zp + spread > qhi(dt) ? qhi(dt) : zp + spread;
+    return rand_q(dt, nd, shape, lo, hi);
+}
 
 /* oh_run with a const_inputs mask (the fast kernels bake constant
  * scales and zero points in at prepare). */
@@ -52,7 +60,15 @@ static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *
     if (!k) return mec_error(MEC_ERR_UNSUPPORTED, "no %s kernel for %s", impl, nd->op_type);
     memset(out, 0, sizeof *out);
     mec_tensor *outp[1] = {out};
-    mec_op_ctx ctx = {g, node, nd, opset, n_in, (const mec_tensor *const *)in, 1, outp, NULL, NULL, 0, const_mask};
+    mec_op_ctx ctx = {.graph = g,
+                      .node_id = node,
+                      .node = nd,
+                      .opset = opset,
+                      .n_in = n_in,
+                      .in = (const mec_tensor *const *)in,
+                      .n_out = 1,
+                      .out = outp,
+                      .const_inputs = const_mask};
     mec_status st = k->infer(&ctx);
     if (st) return st;
     /* the kernel may have asked for channels-last strides: allocate densely for them */
@@ -70,6 +86,14 @@ static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *
     mec_free(mem);
     if (k->release && state) k->release(state);
     return st;
+}
+
+/* channels-last strides of an (N, C, H, W) shape */
+static void nhwc_strides(const int64_t *shape, int64_t *st) {
+    st[1] = 1;
+    st[3] = shape[1];
+    st[2] = shape[3] * shape[1];
+    st[0] = shape[2] * shape[3] * shape[1];
 }
 
 /* element i (logical NCHW order) of a possibly channels-last tensor */
@@ -208,6 +232,330 @@ static void test_maxpool_int8_fast_vs_ref(void) {
         mec_tensor_destroy(in[0]);
         mec_graph_destroy(g);
     }
+}
+
+static void log_capture_begin(void);
+static int log_capture_end(const char *needle);
+
+/* Per-tensor QuantizeLinear / DequantizeLinear, fast vs reference: equal,
+ * with ties (a power-of-two scale makes k + 0.5 exact), NaN, infinities and
+ * values far outside the range; channels-last input; per-axis falls back. */
+static void test_quantize_linear_fast_vs_ref(void) {
+    for (int it = 0; it < 12; it++) {
+        mec_dtype qt = it & 1 ? MEC_U8 : MEC_I8;
+        bool per_axis = it % 6 == 5, nhwc = it % 4 == 2, no_zp = it % 6 == 3;
+        int64_t shape[] = {irand(1, 2), irand(1, 40), irand(1, 30), irand(1, 30)},
+                cs[] = {shape[1]};
+        float scale = it % 3 == 0 ? 0.125f : frand(0.01f, 0.1f);
+        mec_tensor *x = tensor(MEC_F32, 4, shape);
+        for (int64_t i = 0; i < mec_tensor_numel(x); i++) {
+            float v = it % 3 == 0 ? ((float)irand(-300, 300) + 0.5f) * scale : frand(-20.0f, 20.0f);
+            int r = irand(0, 99);
+            ((float *)x->data)[i] = r == 0   ? NAN
+                                    : r == 1 ? INFINITY
+                                    : r == 2 ? -INFINITY
+                                    : r == 3 ? 1e30f
+                                             : v;
+        }
+        mec_tensor *sc = per_axis ? tensor(MEC_F32, 1, cs) : scalar_f(scale);
+        for (int64_t c = 0; per_axis && c < cs[0]; c++)
+            ((float *)sc->data)[c] = frand(0.01f, 0.1f);
+        mec_tensor *zp = per_axis ? tensor(qt, 1, cs)
+                                  : scalar_q(qt, no_zp ? 0 : irand(qlo(qt) + 1, qhi(qt) - 1));
+        if (no_zp && qt == MEC_U8) { /* an omitted zero point: uint8 0 */
+            mec_tensor_destroy(zp);
+            zp = NULL;
+        }
+        /* the fast kernel may see the same values stored channels-last (the
+         * reference kernel always gets contiguous inputs) */
+        mec_tensor *xf = x;
+        if (nhwc) {
+            xf = tensor(MEC_F32, 4, shape);
+            nhwc_strides(shape, xf->strides);
+            const int64_t *st = xf->strides, C = shape[1], H = shape[2], W = shape[3];
+            /* logical index i = ((n * C + c) * H + h) * W + w */
+            for (int64_t i = 0; i < mec_tensor_numel(x); i++)
+                ((float *)xf->data)[i / (C * H * W) * st[0] + i / (H * W) % C * st[1] +
+                                    i / W % H * st[2] + i % W * st[3]] = ((float *)x->data)[i];
+        }
+        mec_tensor *qin[3] = {x, sc, zp}, *qin_fast[3] = {xf, sc, zp};
+        mec_graph *g = one_node("QuantizeLinear", "", 13, zp ? 3 : 2);
+        if (per_axis) mec_node_set_int(g, 0, "axis", 1);
+        mec_tensor qa, qb;
+        CHECK_OK(run_kernel(g, 0, 13, "ref", zp ? 3 : 2, qin, &qa, 0));
+        log_capture_begin();
+        mec_status st = run_kernel(g, 0, 13, "auto", zp ? 3 : 2, qin_fast, &qb, 0);
+        CHECK(log_capture_end("using the reference kernel") == (per_axis ? 1 : 0));
+        CHECK_OK(st);
+        CHECK(!nhwc || per_axis ||
+              (qb.strides[1] == 1 && qb.strides[0] == mec_tensor_numel(&qb) / shape[0]));
+        int64_t n = mec_tensor_numel(x), differ = 0;
+        for (int64_t i = 0; qa.data && qb.data && i < n; i++)
+            differ += get_q(&qa, i) != get_q(&qb, i);
+        CHECK(qa.data && qb.data && differ == 0);
+        mec_graph_destroy(g);
+        /* back: DequantizeLinear of what the reference quantized */
+        mec_tensor *din[3] = {&qa, sc, zp}, *din_fast[3] = {&qb, sc, zp};
+        g = one_node("DequantizeLinear", "", 13, zp ? 3 : 2);
+        if (per_axis) mec_node_set_int(g, 0, "axis", 1);
+        mec_tensor da, db;
+        CHECK_OK(run_kernel(g, 0, 13, "ref", zp ? 3 : 2, din, &da, 0));
+        log_capture_begin();
+        st = run_kernel(g, 0, 13, "auto", zp ? 3 : 2, din_fast, &db, 0);
+        CHECK(log_capture_end("using the reference kernel") == (per_axis ? 1 : 0));
+        CHECK_OK(st);
+        differ = 0;
+        for (int64_t i = 0; da.data && db.data && i < n; i++)
+            differ += mec_tensor_get_f64(&da, i) != mec_tensor_get_f64(&db, i);
+        CHECK(da.data && db.data && differ == 0);
+        mec_graph_destroy(g);
+        mec_tensor_release(&qa);
+        mec_tensor_release(&qb);
+        mec_tensor_release(&da);
+        mec_tensor_release(&db);
+        if (xf != x) mec_tensor_destroy(xf);
+        mec_tensor_destroy(x);
+        mec_tensor_destroy(sc);
+        mec_tensor_destroy(zp);
+    }
+}
+
+/* The debug log of the fast kernels, captured from stderr, tells whether
+ * oneDNN ran a node or handed it to the reference kernel. */
+static FILE *log_file;
+static int saved_stderr = -1;
+
+static void log_capture_begin(void) {
+    fflush(stderr);
+    log_file = tmpfile();
+    if (!log_file) return;
+    saved_stderr = dup(2);
+    dup2(fileno(log_file), 2);
+    mec_log_set_level(MEC_LOG_DEBUG);
+}
+
+/* lines of the captured log containing `needle` but not "cannot" */
+static int log_capture_end(const char *needle) {
+    if (!log_file) return -1;
+    fflush(stderr);
+    mec_log_set_level(MEC_LOG_WARN);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    rewind(log_file);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, log_file))
+        n += strstr(line, needle) && !strstr(line, "cannot");
+    fclose(log_file);
+    log_file = NULL;
+    return n;
+}
+
+/* One random QLinearMatMul / mec.QMatMul: shape kind 0 (M, K) x (K, N);
+ * 1 (B, M, K) x (K, N) constant weights; 2 (B, M, K) x (B, K, N) both
+ * activations; 3 (2, 1, M, K) x (3, K, N) broadcast; 4 (K) x (K, N).
+ * Returns whether oneDNN ran it. */
+static bool check_qmm_case(int it, int kind, bool fused) {
+    int64_t M = irand(1, 40), K = irand(1, 3) == 1 ? irand(1, 9) : irand(10, 300), N = irand(1, 70);
+    int64_t Bt = irand(2, 4);
+    if (it % 7 == 0) {
+        M = 128;
+        K = 768;
+        N = 64;
+    }
+    mec_dtype at = irand(0, 1) ? MEC_U8 : MEC_I8, bt = irand(0, 1) ? MEC_U8 : MEC_I8,
+              yt = irand(0, 1) ? MEC_U8 : MEC_I8;
+    int an = 2, bn = 2;
+    int64_t as[4] = {M, K}, bs[3] = {K, N};
+    if (kind == 1 || kind == 2) {
+        an = 3;
+        as[0] = Bt;
+        as[1] = M;
+        as[2] = K;
+    }
+    if (kind == 2) {
+        bn = 3;
+        bs[0] = Bt;
+        bs[1] = K;
+        bs[2] = N;
+    }
+    if (kind == 3) {
+        an = 4;
+        as[0] = 2;
+        as[1] = 1;
+        as[2] = M;
+        as[3] = K;
+        bn = 3;
+        bs[0] = 3;
+        bs[1] = K;
+        bs[2] = N;
+    }
+    if (kind == 4) {
+        an = 1;
+        as[0] = K;
+    }
+    bool b_const = kind <= 1 || kind == 4, per_col = bn == 2 && irand(0, 1),
+         bias = fused && irand(0, 3) != 0;
+    bool relu = fused && irand(0, 1);
+    int64_t ns[] = {N};
+    mec_tensor *in[9] = {0};
+    /* zero points not 0 (often), values centred on them like real data */
+    int a_zp = irand(qlo(at) + 100, qhi(at) - 100);
+    /* one B zero point (per column: N equal ones) */
+    int b_zp = irand(0, 2) == 0 ? (bt == MEC_U8 ? 128 : 0) : irand(qlo(bt) + 100, qhi(bt) - 100);
+    in[0] = rand_around(at, an, as, a_zp, 100);
+    float a_scale = frand(0.01f, 0.05f), b_scale = frand(0.002f, 0.01f);
+    in[1] = scalar_f(a_scale);
+    in[2] = scalar_q(at, a_zp);
+    in[3] = rand_around(bt, bn, bs, b_zp, 100);
+    in[4] = per_col ? tensor(MEC_F32, 1, ns) : scalar_f(b_scale);
+    for (int64_t n = 0; per_col && n < N; n++)
+        ((float *)in[4]->data)[n] = frand(0.002f, 0.01f);
+    in[5] = per_col ? tensor(bt, 1, ns) : scalar_q(bt, b_zp);
+    for (int64_t n = 0; per_col && n < N; n++)
+        mec_tensor_set_f64(in[5], n, b_zp);
+    /* y's range about that of the accumulator: some saturation, mostly not */
+    float y_scale = a_scale * b_scale * 55.0f * 55.0f * sqrtf((float)K) / 50.0f;
+    in[6] = scalar_f(y_scale);
+    in[7] = scalar_q(yt, irand(qlo(yt) + 40, qhi(yt) - 40));
+    int bias_range = (int)(55.0f * 55.0f * sqrtf((float)K)); /* about the accumulator's spread */
+    if (bias) in[8] = rand_q(MEC_I32, 1, ns, -bias_range, bias_range);
+    int n_in = bias ? 9 : 8;
+    mec_graph *g = one_node(fused ? "QMatMul" : "QLinearMatMul", fused ? "mec" : "", 13, n_in);
+    if (fused) mec_node_set_string(g, 0, "activation", relu ? "Relu" : "");
+    int64_t opset = fused ? 1 : 13;
+    uint32_t consts = 0xf6u | (b_const ? 1u << 3 : 0) | (bias ? 1u << 8 : 0);
+    mec_tensor a, b;
+    CHECK_OK(run_kernel(g, 0, opset, "ref", n_in, in, &a, consts));
+    log_capture_begin();
+    mec_status st = run_kernel(g, 0, opset, "auto", n_in, in, &b, consts);
+    int fast = log_capture_end("): oneDNN ");
+    CHECK_OK(st);
+    if (a.data && b.data) {
+        CHECK(mec_tensor_same_shape(&a, &b));
+        int64_t n = mec_tensor_numel(&a), off = 0, sat = 0, worst = 0;
+        int zp = (int)get_q(in[7], 0);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t d = llabs(get_q(&a, i) - get_q(&b, i));
+            worst = d > worst ? d : worst;
+            off += d != 0;
+            sat +=
+                get_q(&a, i) == qlo(yt) || get_q(&a, i) == qhi(yt) || (relu && get_q(&a, i) == zp);
+        }
+        if (worst > 1 || off || sat == n)
+            printf("  case %d (kind %d%s): A %s %dD, B %s %dD%s, M%lld K%lld N%lld: %lld of %lld "
+                   "off, worst %lld\n",
+                   it, kind, fused ? " QMatMul" : "", mec_dtype_name(at), an, mec_dtype_name(bt),
+                   bn, per_col ? " per column" : "", (long long)M, (long long)K, (long long)N,
+                   (long long)off, (long long)n, (long long)worst);
+        if (sat == n)
+            printf("    all %lld saturated (bias %d, relu %d)\n", (long long)n, bias, relu);
+        CHECK(worst <= 1);
+        CHECK(off * 100 <= n + 100); /* ties of the float requantization only */
+        CHECK(sat < n || n < 4);     /* the test sees real values */
+    }
+    mec_tensor_release(&a);
+    mec_tensor_release(&b);
+    for (int i = 0; i < 9; i++)
+        mec_tensor_destroy(in[i]);
+    mec_graph_destroy(g);
+    return fast > 0;
+}
+
+static void test_qmatmul_fast_vs_ref(void) {
+    int fast = 0, cases = 0;
+    for (int it = 0; it < 60; it++) {
+        fast += check_qmm_case(it, it % 5, (it / 5) & 1);
+        cases++;
+    }
+    printf("  %d of %d cases ran on oneDNN\n", fast, cases);
+    /* every case here is a form the oneDNN kernel takes */
+    CHECK(fast == cases);
+}
+
+/* Forms the oneDNN kernel hands to the reference kernel: still the same
+ * values (per-row A scale, per-column B zero points that differ, scales
+ * that are not constants). */
+static void test_qmatmul_fallback(void) {
+    int64_t as[] = {6, 20}, bs[] = {20, 5}, rs[] = {6}, ns[] = {5};
+    for (int form = 0; form < 3; form++) {
+        mec_tensor *in[8] = {0};
+        in[0] = rand_q(MEC_U8, 2, as, 0, 255);
+        in[1] = form == 0 ? tensor(MEC_F32, 1, rs) : scalar_f(0.02f);
+        in[2] = form == 0 ? tensor(MEC_U8, 1, rs) : scalar_q(MEC_U8, 120);
+        for (int64_t i = 0; form == 0 && i < 6; i++) {
+            ((float *)in[1]->data)[i] = frand(0.01f, 0.03f);
+            mec_tensor_set_f64(in[2], i, irand(100, 140));
+        }
+        in[3] = rand_q(MEC_I8, 2, bs, -127, 127);
+        in[4] = scalar_f(0.005f);
+        in[5] = form == 1 ? tensor(MEC_I8, 1, ns) : scalar_q(MEC_I8, 0);
+        for (int64_t n = 0; form == 1 && n < 5; n++)
+            mec_tensor_set_f64(in[5], n, irand(-5, 5));
+        if (form == 1) {
+            mec_tensor_destroy(in[4]);
+            in[4] = tensor(MEC_F32, 1, ns);
+            for (int64_t n = 0; n < 5; n++)
+                ((float *)in[4]->data)[n] = frand(0.003f, 0.006f);
+        }
+        in[6] = scalar_f(0.05f);
+        in[7] = scalar_q(MEC_U8, 128);
+        uint32_t consts = form == 2 ? 0x08u : 0xfeu;
+        mec_graph *g = one_node("QLinearMatMul", "", 13, 8);
+        mec_tensor a, b;
+        CHECK_OK(run_kernel(g, 0, 13, "ref", 8, in, &a, consts));
+        log_capture_begin();
+        mec_status st = run_kernel(g, 0, 13, "auto", 8, in, &b, consts);
+        int fast = log_capture_end("): oneDNN ");
+        CHECK_OK(st);
+        CHECK(fast == 0);
+        if (a.data && b.data)
+            for (int64_t i = 0; i < mec_tensor_numel(&a); i++)
+                CHECK(get_q(&a, i) == get_q(&b, i));
+        mec_tensor_release(&a);
+        mec_tensor_release(&b);
+        for (int i = 0; i < 8; i++)
+            mec_tensor_destroy(in[i]);
+        mec_graph_destroy(g);
+    }
+}
+
+/* mec.QMatMul's reference kernel against a hand computation of a few values. */
+static void test_qmatmul_ref_by_hand(void) {
+    int64_t as[] = {2, 3}, bs[] = {3, 2}, ns[] = {2};
+    mec_tensor *in[9] = {rand_q(MEC_U8, 2, as, 0, 255),
+                         scalar_f(0.02f),
+                         scalar_q(MEC_U8, 130),
+                         rand_q(MEC_I8, 2, bs, -127, 127),
+                         tensor(MEC_F32, 1, ns),
+                         tensor(MEC_I8, 1, ns),
+                         scalar_f(0.04f),
+                         scalar_q(MEC_I8, -3),
+                         rand_q(MEC_I32, 1, ns, -2000, 2000)};
+    ((float *)in[4]->data)[0] = 0.004f;
+    ((float *)in[4]->data)[1] = 0.007f;
+    for (int relu = 0; relu < 2; relu++) {
+        mec_graph *g = one_node("QMatMul", "mec", 13, 9);
+        mec_node_set_string(g, 0, "activation", relu ? "Relu" : "");
+        mec_tensor y;
+        CHECK_OK(run_kernel(g, 0, 1, "ref", 9, in, &y, 0x1f6));
+        for (int m = 0; y.data && m < 2; m++)
+            for (int n = 0; n < 2; n++) {
+                int32_t acc = (int32_t)get_q(in[8], n);
+                for (int k = 0; k < 3; k++)
+                    acc +=
+                        (int32_t)(get_q(in[0], m * 3 + k) - 130) * (int32_t)get_q(in[3], k * 2 + n);
+                float mult = 0.02f * ((float *)in[4]->data)[n] / 0.04f;
+                float q = rintf((float)acc * mult) - 3.0f;
+                q = q < -128 ? -128 : q > 127 ? 127 : q;
+                if (relu && q < -3) q = -3;
+                CHECK(get_q(&y, m * 2 + n) == (int64_t)q);
+            }
+        mec_tensor_release(&y);
+        mec_graph_destroy(g);
+    }
+    for (int i = 0; i < 9; i++)
+        mec_tensor_destroy(in[i]);
 }
 
 /* ------------------------------------------------------------ the pass */
@@ -375,6 +723,173 @@ static void test_qdq_pass(void) {
     mec_graph_destroy(g);
 }
 
+/* constant weights of dtype dt behind a DQ with a scale per entry of `axis`
+ * (-1: one scale) and zero point zp */
+static void qweight_axis(const char *name, mec_dtype dt, int nd, const int64_t *shape, int axis,
+                         int zp) {
+    char q[64], s[64], z[64];
+    snprintf(q, sizeof q, "%s_q", name);
+    snprintf(s, sizeof s, "%s_s", name);
+    snprintf(z, sizeof z, "%s_z", name);
+    init(q, rand_around(dt, nd, shape, zp, 100));
+    int64_t ms[] = {axis >= 0 ? shape[axis] : 1};
+    mec_tensor *sc = axis >= 0 ? tensor(MEC_F32, 1, ms) : scalar_f(0);
+    for (int64_t m = 0; m < mec_tensor_numel(sc); m++)
+        ((float *)sc->data)[m] = frand(0.01f, 0.03f);
+    init(s, sc);
+    mec_tensor *zt = axis >= 0 ? tensor(dt, 1, ms) : scalar_q(dt, zp);
+    for (int64_t m = 0; m < mec_tensor_numel(zt); m++)
+        mec_tensor_set_f64(zt, m, zp);
+    init(z, zt);
+    int id;
+    mec_graph_add_node(qg, "DequantizeLinear", "", name, 3, (const char *[]){q, s, z}, 1,
+                       (const char *[]){name}, &id);
+    if (axis >= 0) mec_node_set_int(qg, id, "axis", axis);
+}
+
+/* x (2, 5, 16) → Q → DQ → MatMul(w1 per column) → Add(float bias) → Q → DQ
+ *   → MatMul(w2) → Add(DQ int32 bias, first operand) → Relu → Q → DQ
+ *   → Reshape (10, 24) → Q → DQ (same params)
+ *   → Gemm(w3 (8, 24) per row, transB, float C) → Q → DQ
+ *   → MatMul(w4 uint8, zero point 128) → Q → DQ → y */
+static mec_graph *build_qdq_matmul(void) {
+    mec_graph_create("qdq_mm", &qg);
+    mec_graph_set_opset(qg, "", 13);
+    int64_t xs[] = {2, 5, 16}, w1[] = {16, 24}, w2[] = {24, 24}, w3[] = {8, 24}, w4[] = {8, 6};
+    int64_t n24[] = {24}, n8[] = {8}, rs[] = {2};
+    mec_graph_add_input(qg, "x", MEC_F32, 3, xs, NULL, NULL);
+    char x_dq[64], a1_dq[64], r2_dq[64], rs_dq[64], g3_dq[64], m4_dq[64];
+    qdq("x", 0.02f, 128, x_dq);
+    qweight_axis("w1", MEC_I8, 2, w1, 1, 0);
+    add("MatMul", 2, (const char *[]){x_dq, "w1"}, "m1");
+    mec_tensor *b1 = tensor(MEC_F32, 1, n24);
+    for (int n = 0; n < 24; n++)
+        ((float *)b1->data)[n] = frand(-0.5f, 0.5f);
+    init("b1", b1);
+    add("Add", 2, (const char *[]){"m1", "b1"}, "a1");
+    qdq("a1", 0.04f, 128, a1_dq);
+    qweight_axis("w2", MEC_I8, 2, w2, -1, 3);
+    add("MatMul", 2, (const char *[]){a1_dq, "w2"}, "m2");
+    init("b2_q", rand_q(MEC_I32, 1, n24, -2000, 2000));
+    /* bias scale = a_scale * w_scale exactly, as the quantizer writes it */
+    mec_tensor *b2s = tensor(MEC_F32, 1, n24);
+    const float w2s = *(const float *)qg->values[mec_graph_find(qg, "w2_s")].init->data;
+    for (int n = 0; n < 24; n++)
+        ((float *)b2s->data)[n] = 0.04f * w2s;
+    init("b2_s", b2s);
+    init("b2_z", tensor(MEC_I32, 1, n24));
+    int id;
+    mec_graph_add_node(qg, "DequantizeLinear", "", "b2", 3,
+                       (const char *[]){"b2_q", "b2_s", "b2_z"}, 1, (const char *[]){"b2"}, &id);
+    mec_node_set_int(qg, id, "axis", 0);
+    add("Add", 2, (const char *[]){"b2", "m2"}, "a2");
+    add("Relu", 1, (const char *[]){"a2"}, "r2");
+    qdq("r2", 0.03f, 0, r2_dq);
+    mec_tensor *shape = tensor(MEC_I64, 1, rs);
+    ((int64_t *)shape->data)[0] = 10;
+    ((int64_t *)shape->data)[1] = 24;
+    init("rs_shape", shape);
+    add("Reshape", 2, (const char *[]){r2_dq, "rs_shape"}, "rs");
+    qdq("rs", 0.03f, 0, rs_dq);
+    qweight_axis("w3", MEC_I8, 2, w3, 0, 0);
+    mec_tensor *c3 = tensor(MEC_F32, 1, n8);
+    for (int n = 0; n < 8; n++)
+        ((float *)c3->data)[n] = frand(-0.5f, 0.5f);
+    init("c3", c3);
+    add("Gemm", 3, (const char *[]){rs_dq, "w3", "c3"}, "g3");
+    mec_node_set_int(qg, qg->n_nodes - 1, "transB", 1);
+    qdq("g3", 0.05f, 128, g3_dq);
+    qweight_axis("w4", MEC_U8, 2, w4, -1, 128);
+    add("MatMul", 2, (const char *[]){g3_dq, "w4"}, "m4");
+    qdq("m4", 0.05f, 128, m4_dq);
+    add("Identity", 1, (const char *[]){m4_dq}, "y");
+    mec_graph_add_output(qg, "y", NULL);
+    return qg;
+}
+
+static void test_qdq_matmul_pass(void) {
+    mec_graph *g = build_qdq_matmul();
+    int64_t xs[] = {2, 5, 16};
+    mec_tensor *x = tensor(MEC_F32, 3, xs);
+    for (int64_t i = 0; i < mec_tensor_numel(x); i++)
+        ((float *)x->data)[i] = frand(-2.5f, 2.5f);
+    mec_graph *opt = NULL;
+    mec_tensor *a = run_sess(g, false, "ref", x, NULL);
+    mec_tensor *b = run_sess(g, true, "ref", x, &opt);
+    mec_tensor *c = run_sess(g, true, "auto", x, NULL);
+    CHECK(a && b && c && opt);
+    if (opt) {
+        /* only the input's Q and the output's DQ are left */
+        CHECK(count_op(opt, "QuantizeLinear") == 1);
+        CHECK(count_op(opt, "DequantizeLinear") == 1);
+        CHECK(count_op(opt, "QMatMul") == 3);
+        CHECK(count_op(opt, "QLinearMatMul") == 1);
+        CHECK(count_op(opt, "MatMul") + count_op(opt, "Gemm") + count_op(opt, "Add") +
+                  count_op(opt, "Relu") ==
+              0);
+        mec_graph_destroy(opt);
+    }
+    if (a && b && c) {
+        CHECK(mec_tensor_same_shape(a, b) && mec_tensor_same_shape(a, c));
+        int64_t n = mec_tensor_numel(a), off = 0, distinct = 0, fast_ref_off = 0;
+        float step = 0.05f, worst = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float va = ((float *)a->data)[i], vb = ((float *)b->data)[i],
+                  vc = ((float *)c->data)[i];
+            float d = fabsf(va - vb) > fabsf(va - vc) ? fabsf(va - vb) : fabsf(va - vc);
+            worst = d > worst ? d : worst;
+            off += d > 0.5f * step;
+            fast_ref_off += vb != vc;
+            distinct += i > 0 && va != ((float *)a->data)[i - 1];
+        }
+        printf("  qdq matmul graph: worst %.3g (step %.3g), %lld of %lld differ; fast vs ref "
+               "kernels: %lld differ\n",
+               worst, step, (long long)off, (long long)n, (long long)fast_ref_off);
+        CHECK(worst <= 2.01f * step); /* ±1 per int8 op, compounding through four of them */
+        CHECK(off * 5 <= n);
+        CHECK(fast_ref_off * 20 <= n);
+        CHECK(distinct > n / 2);
+    }
+    mec_tensor_destroy(a);
+    mec_tensor_destroy(b);
+    mec_tensor_destroy(c);
+    mec_tensor_destroy(x);
+    mec_graph_destroy(g);
+}
+
+/* Every allocation of creating and running a session on the QDQ MatMul
+ * graph (the pass, the int8 kernels' prepare) fails in turn: a clean error. */
+static void test_qdq_matmul_alloc_failures(void) {
+    int64_t xs[] = {2, 5, 16};
+    mec_tensor *x = tensor(MEC_F32, 3, xs);
+    for (int64_t i = 0; i < mec_tensor_numel(x); i++)
+        ((float *)x->data)[i] = frand(-2.5f, 2.5f);
+    int clean = 0, failed = 0;
+    for (long k = 0; k < 5000; k++) {
+        mec_graph *g = build_qdq_matmul();
+        mec_sess *s = NULL;
+        mec_tensor *y = NULL;
+        const char *in[] = {"x"};
+        mec_alloc_fail_after(k);
+        mec_status st = mec_sess_create(g, NULL, &s);
+        if (!st) st = mec_sess_run(s, 1, in, (const mec_tensor *const *)&x, 1, NULL, &y);
+        mec_alloc_fail_after(-1);
+        CHECK(st == MEC_OK || st == MEC_ERR_NOMEM);
+        if (st == MEC_OK)
+            clean++;
+        else
+            failed++;
+        CHECK((st == MEC_OK) == (y != NULL));
+        mec_tensor_destroy(y);
+        mec_sess_destroy(s);
+        mec_graph_destroy(g);
+        if (st == MEC_OK && clean > 2) break; /* past the last allocation */
+    }
+    printf("  %d allocations failed in turn, then clean runs\n", failed);
+    CHECK(clean == 3 && failed > 100);
+    mec_tensor_destroy(x);
+}
+
 /* A DQ → Q pair with different scales is a requantization: it stays, and a
  * Conv whose weights are float (not a DQ) is not touched. */
 static void test_qdq_left_alone(void) {
@@ -414,7 +929,13 @@ int main(void) {
     RUN(test_qconv_fast_vs_ref);
     RUN(test_qadd_fast_vs_ref);
     RUN(test_maxpool_int8_fast_vs_ref);
+    RUN(test_quantize_linear_fast_vs_ref);
+    RUN(test_qmatmul_ref_by_hand);
+    RUN(test_qmatmul_fast_vs_ref);
+    RUN(test_qmatmul_fallback);
     RUN(test_qdq_pass);
+    RUN(test_qdq_matmul_pass);
+    RUN(test_qdq_matmul_alloc_failures);
     RUN(test_qdq_left_alone);
     return TEST_SUMMARY();
 }

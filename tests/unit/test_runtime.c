@@ -262,6 +262,130 @@ static void test_alloc_failures(void) {
     mec_tensor_destroy(x);
 }
 
+/* ------------------------------------------------------- freed constants */
+
+enum { PK = 24, PN = 17, PN2 = 13 };
+
+/* x (M, K) → MatMul W → y1; x → Gemm(transB) W2 + b2 → y2; z (K, N) * W →
+ * y3. W is read by the fast MatMul (packs it) and by Mul (a reference
+ * kernel that reads it every run); W2 only by the fast Gemm. */
+static mec_graph *packed_graph(void) {
+    mec_graph *g = NULL;
+    mec_graph_create("packed", &g);
+    mec_graph_set_opset(g, "", 13);
+    int64_t xs[] = {-1, PK}, zs[] = {PK, PN}, w2s[] = {PN2, PK}, bs[] = {PN2};
+    mec_graph_add_input(g, "x", MEC_F32, 2, xs, NULL, NULL);
+    mec_graph_add_input(g, "z", MEC_F32, 2, zs, NULL, NULL);
+    mec_tensor *w = f32(2, zs, NULL), *w2 = f32(2, w2s, NULL), *b2 = f32(1, bs, NULL);
+    float *wv = w->data, *w2v = w2->data;
+    for (int64_t i = 0; i < mec_tensor_numel(w); i++) wv[i] = (float)(i % 7) * 0.25f - 0.7f;
+    for (int64_t i = 0; i < mec_tensor_numel(w2); i++) w2v[i] = (float)(i % 5) * 0.3f - 0.6f;
+    for (int64_t i = 0; i < PN2; i++) ((float *)b2->data)[i] = (float)i * 0.1f;
+    mec_graph_add_initializer(g, "W", w, NULL);
+    mec_graph_add_initializer(g, "W2", w2, NULL);
+    mec_graph_add_initializer(g, "b2", b2, NULL);
+    const char *mm_in[] = {"x", "W"}, *mm_out[] = {"y1"};
+    mec_graph_add_node(g, "MatMul", "", "mm", 2, mm_in, 1, mm_out, NULL);
+    const char *gm_in[] = {"x", "W2", "b2"}, *gm_out[] = {"y2"};
+    int gemm = -1;
+    mec_graph_add_node(g, "Gemm", "", "gemm", 3, gm_in, 1, gm_out, &gemm);
+    mec_node_set_int(g, gemm, "transB", 1);
+    const char *mul_in[] = {"z", "W"}, *mul_out[] = {"y3"};
+    mec_graph_add_node(g, "Mul", "", "mul", 2, mul_in, 1, mul_out, NULL);
+    mec_graph_add_output(g, "y1", NULL);
+    mec_graph_add_output(g, "y2", NULL);
+    mec_graph_add_output(g, "y3", NULL);
+    return g;
+}
+
+/* Inputs x (m, K) and z (K, N). */
+static void packed_inputs(int64_t m, mec_tensor **x, mec_tensor **z) {
+    int64_t xs[] = {m, PK}, zs[] = {PK, PN};
+    *x = f32(2, xs, NULL);
+    *z = f32(2, zs, NULL);
+    float *xv = (*x)->data, *zv = (*z)->data;
+    for (int64_t i = 0; i < mec_tensor_numel(*x); i++) xv[i] = (float)((i * 13) % 11) * 0.2f - 1.0f;
+    for (int64_t i = 0; i < mec_tensor_numel(*z); i++) zv[i] = (float)(i % 3) - 1.0f;
+}
+
+/* Runs `fast` on x (m, K) and z, with allocation failure injected after
+ * fail_after allocations (-1: none); on success, and when ref is given,
+ * the outputs must agree with ref's. */
+static mec_status run_packed(mec_sess *ref, mec_sess *fast, int64_t m, long fail_after) {
+    mec_tensor *x = NULL, *z = NULL, *want[3] = {0}, *got[3] = {0};
+    packed_inputs(m, &x, &z);
+    const char *in[] = {"x", "z"};
+    const mec_tensor *iv[] = {x, z};
+    mec_alloc_fail_after(fail_after);
+    mec_status st = mec_sess_run(fast, 2, in, iv, 3, NULL, got);
+    mec_alloc_fail_after(-1);
+    if (!st && ref) {
+        CHECK_OK(mec_sess_run(ref, 2, in, iv, 3, NULL, want));
+        for (int k = 0; k < 3; k++) {
+            CHECK(want[k] && got[k] && mec_tensor_same_shape(want[k], got[k]));
+            if (!want[k] || !got[k] || !mec_tensor_same_shape(want[k], got[k])) continue;
+            const float *a = want[k]->data, *b = got[k]->data;
+            for (int64_t i = 0; i < mec_tensor_numel(want[k]); i++)
+                CHECK_NEAR(b[i], a[i], 1e-4 * (1 + fabs(a[i])));
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        mec_tensor_destroy(want[k]);
+        mec_tensor_destroy(got[k]);
+    }
+    mec_tensor_destroy(x);
+    mec_tensor_destroy(z);
+    return st;
+}
+
+static const void *init_data(const mec_sess *s, const char *name) {
+    const mec_graph *g = mec_sess_graph(s);
+    return g->values[mec_graph_find(g, name)].init->data;
+}
+
+/* A constant is freed once every node reading it keeps its own packed copy,
+ * and only then; the session still agrees with the reference when the rows
+ * change (re-packed from its copy, through the reference fallback for no
+ * rows and back), also when allocations fail while it prepares again. A
+ * session over a borrowed graph frees nothing. */
+static void test_packed_constants_freed(void) {
+    mec_graph *g = packed_graph();
+    mec_sess_options o;
+    mec_sess_options_default(&o);
+    o.optimize = false;
+    o.impl = "ref";
+    mec_sess *ref = NULL, *fast = NULL, *borrowed = NULL;
+    CHECK_OK(mec_sess_create(g, &o, &ref));
+    CHECK_OK(mec_sess_create(g, NULL, &fast)); /* optimised: its own copy of g */
+    o.impl = "auto";
+    CHECK_OK(mec_sess_create(g, &o, &borrowed));
+    if (!ref || !fast || !borrowed) goto done;
+    CHECK_OK(run_packed(ref, fast, 5, -1));
+    CHECK(init_data(fast, "W2") == NULL); /* only the Gemm reads it: freed */
+    CHECK(init_data(fast, "W") != NULL);  /* Mul reads it too */
+    CHECK(init_data(fast, "b2") != NULL); /* the bias is used as it is */
+    const int64_t rows[] = {2, 0, 7, 5};
+    for (int r = 0; r < 4; r++) CHECK_OK(run_packed(ref, fast, rows[r], -1));
+    CHECK_OK(run_packed(ref, borrowed, 5, -1));
+    CHECK(init_data(borrowed, "W2") != NULL);
+    /* every allocation of a run that prepares again (for 3 rows, or none:
+     * the reference fallback) fails in turn; the session still works after */
+    int clean = 0;
+    for (long k = 0; k < 400 && clean < 4; k++) {
+        CHECK_OK(run_packed(NULL, fast, 5, -1));
+        mec_status st = run_packed(NULL, fast, k % 2 ? 0 : 3, k / 2);
+        CHECK(st == MEC_OK || st == MEC_ERR_NOMEM);
+        clean += st == MEC_OK;
+        CHECK_OK(run_packed(ref, fast, k % 2 ? 0 : 3, -1));
+    }
+    CHECK(clean == 4);
+done:
+    mec_sess_destroy(ref);
+    mec_sess_destroy(fast);
+    mec_sess_destroy(borrowed);
+    mec_graph_destroy(g);
+}
+
 int main(void) {
     RUN(test_values);
     RUN(test_dynamic_batch);
@@ -271,5 +395,6 @@ int main(void) {
     RUN(test_unsupported_listed);
     RUN(test_cycle);
     RUN(test_alloc_failures);
+    RUN(test_packed_constants_freed);
     return TEST_SUMMARY();
 }

@@ -278,6 +278,74 @@ static void test_block_fuses_and_agrees(void) {
     mec_graph_destroy(g);
 }
 
+/* (b, 1, 1, s) with the last 2 * row positions of each row masked out. */
+static mec_tensor *mask_bs(int64_t b, int64_t s) {
+    int64_t ms[] = {b, 1, 1, s};
+    mec_tensor *m = NULL;
+    mec_tensor_create(&m, MEC_F32, 4, ms);
+    float *v = m->data;
+    for (int64_t i = 0; i < b; i++)
+        for (int64_t j = 0; j < s; j++) v[i * s + j] = j < s - 2 * i ? 0.0f : -10000.0f;
+    return m;
+}
+
+/* The fast session packs the Linear weights and frees the originals (its own
+ * optimised copy of the graph; the caller's keeps them); it still agrees
+ * with the reference when the batch and sequence length change afterwards
+ * (prepared again from the packed copies), and a freed weight asked for as
+ * an output is a clean error. */
+static void test_weights_freed_across_lengths(void) {
+    mec_graph *g = build_block();
+    /* batch and sequence length dynamic: x (B, S, C), mask (B, 1, 1, S) */
+    mec_value *xv = &g->values[mec_graph_find(g, "x")], *mv = &g->values[mec_graph_find(g, "mask")];
+    xv->dims[0] = xv->dims[1] = mv->dims[0] = mv->dims[3] = -1;
+    mec_sess_options o;
+    mec_sess_options_default(&o);
+    o.optimize = false;
+    o.impl = "ref";
+    mec_sess *ref = NULL, *fast = NULL;
+    CHECK_OK(mec_sess_create(g, &o, &ref));
+    CHECK_OK(mec_sess_create(g, NULL, &fast));
+    const char *weights[] = {"q_W", "k_W", "v_W", "o_W", "ff1_W", "ff2_W"};
+    const char *in[] = {"x", "mask"};
+    const mec_graph *og = fast ? mec_sess_graph(fast) : NULL;
+    for (int k = 0; og && k < 6; k++)
+        CHECK(og->values[mec_graph_find(og, weights[k])].init->data != NULL);
+    const int64_t lengths[][2] = {{B, S}, {1, 5}, {3, 12}, {B, S}};
+    for (int r = 0; ref && fast && r < 4; r++) {
+        int64_t xs[] = {lengths[r][0], lengths[r][1], C};
+        mec_tensor *x = rand_t(3, xs, -2, 2), *mask = mask_bs(lengths[r][0], lengths[r][1]);
+        const mec_tensor *iv[] = {x, mask};
+        mec_tensor *want = NULL, *got = NULL;
+        CHECK_OK(mec_sess_run(ref, 2, in, iv, 1, NULL, &want));
+        CHECK_OK(mec_sess_run(fast, 2, in, iv, 1, NULL, &got));
+        if (want && got) check_close(want, got, 1e-4);
+        if (r == 0) /* packed by their FusedMatMul nodes at the first run: freed */
+            for (int k = 0; k < 6; k++)
+                CHECK(og->values[mec_graph_find(og, weights[k])].init->data == NULL);
+        mec_tensor_destroy(want);
+        mec_tensor_destroy(got);
+        mec_tensor_destroy(x);
+        mec_tensor_destroy(mask);
+    }
+    /* the caller's graph keeps its weights */
+    for (int k = 0; k < 6; k++) CHECK(g->values[mec_graph_find(g, weights[k])].init->data != NULL);
+    if (fast) {
+        int64_t xs[] = {1, 3, C};
+        mec_tensor *x = rand_t(3, xs, -1, 1), *mask = mask_bs(1, 3), *w = NULL;
+        const mec_tensor *iv[] = {x, mask};
+        const char *out[] = {"q_W"};
+        CHECK(mec_sess_run(fast, 2, in, iv, 1, out, &w) == MEC_ERR_UNSUPPORTED);
+        CHECK(w == NULL);
+        CHECK(strstr(mec_last_error(), "q_W") && strstr(mec_last_error(), "freed"));
+        mec_tensor_destroy(x);
+        mec_tensor_destroy(mask);
+    }
+    mec_sess_destroy(ref);
+    mec_sess_destroy(fast);
+    mec_graph_destroy(g);
+}
+
 /* The patterns are left alone where an intermediate is used elsewhere. */
 static void test_no_fusion_when_shared(void) {
     mec_graph *g = build_block();
@@ -427,6 +495,7 @@ static void test_attention_bad_mask(void) {
 int main(void) {
     RUN(test_block_fuses_and_agrees);
     RUN(test_no_fusion_when_shared);
+    RUN(test_weights_freed_across_lengths);
     RUN(test_layernorm_fast_vs_ref);
     RUN(test_attention_fast_vs_ref);
     RUN(test_attention_bad_mask);

@@ -210,27 +210,49 @@ void mec_dnnl_call_release(mec_dnnl_call *c) {
 
 /* ------------------------------------------------------------------ weights */
 
+/* A reorder from layout `from` to layout `to`. */
+static dnnl_status_t reorder_init(mec_dnnl_call *c, dnnl_engine_t engine,
+                                  const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to) {
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = mec_dnnl_attr(&attr);
+    if (s == dnnl_success)
+        s = dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attr);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (s == dnnl_success) s = mec_dnnl_call_init(c, pd);
+    if (s == dnnl_success) s = mec_dnnl_call_arg(c, DNNL_ARG_FROM, from);
+    if (s == dnnl_success) s = mec_dnnl_call_arg(c, DNNL_ARG_TO, to);
+    if (s != dnnl_success) mec_dnnl_call_release(c);
+    return s;
+}
+
+/* Runs reorder c once from src into dst, with a scratchpad of its own. */
+static mec_status reorder_run_once(const mec_op_ctx *ctx, mec_dnnl_call *c, const void *src,
+                                   void *dst) {
+    void *sp = c->scratchpad_bytes ? mec_malloc(c->scratchpad_bytes) : NULL;
+    if (c->scratchpad_bytes && !sp) return MEC_ERR_NOMEM;
+    void *args[2] = {(void *)src, dst};
+    dnnl_status_t s = mec_dnnl_call_run(c, args, sp);
+    mec_free(sp);
+    return s == dnnl_success ? MEC_OK : mec_dnnl_error(ctx, s, "packing the weights");
+}
+
 mec_status mec_dnnl_weights_prepare(const mec_op_ctx *ctx, mec_dnnl_weights *w,
                                     const dnnl_memory_desc_t *user, const dnnl_memory_desc_t *want,
                                     const void *data, bool constant, size_t *scratch_packed,
                                     size_t *scratchpad) {
-    dnnl_engine_t engine;
+    dnnl_engine_t engine = NULL;
     mec_status st = mec_dnnl_env(ctx, &engine, NULL);
     if (st) return st;
     memset(w, 0, sizeof *w);
     *scratch_packed = *scratchpad = 0;
     w->constant = constant;
+    w->user_md = *user;
+    w->packed_md = *want;
     if (dnnl_memory_desc_equal(user, want)) return MEC_OK;
     w->reorder = true;
     w->bytes = dnnl_memory_desc_get_size(want);
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t s = mec_dnnl_attr(&attr);
-    if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&pd, user, engine, want, engine, attr);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (s == dnnl_success) s = mec_dnnl_call_init(&w->call, pd);
-    if (s == dnnl_success) s = mec_dnnl_call_arg(&w->call, DNNL_ARG_FROM, user);
-    if (s == dnnl_success) s = mec_dnnl_call_arg(&w->call, DNNL_ARG_TO, want);
+    dnnl_status_t s = reorder_init(&w->call, engine, user, want);
     if (s != dnnl_success) {
         mec_dnnl_weights_release(w);
         return mec_dnnl_error(ctx, s, "creating the weights reorder");
@@ -241,29 +263,65 @@ mec_status mec_dnnl_weights_prepare(const mec_op_ctx *ctx, mec_dnnl_weights *w,
         return MEC_OK;
     }
     /* pack once now; the reorder is not needed after that */
-    void *sp = w->call.scratchpad_bytes ? mec_malloc(w->call.scratchpad_bytes) : NULL;
     w->packed = mec_malloc(w->bytes);
-    if (!w->packed || (w->call.scratchpad_bytes && !sp)) {
-        mec_free(sp);
-        mec_dnnl_weights_release(w);
-        return MEC_ERR_NOMEM;
-    }
-    void *args[2] = {(void *)data, w->packed};
-    s = mec_dnnl_call_run(&w->call, args, sp);
-    mec_free(sp);
+    st = w->packed ? reorder_run_once(ctx, &w->call, data, w->packed) : MEC_ERR_NOMEM;
     mec_dnnl_call_release(&w->call);
-    if (s != dnnl_success) {
-        mec_dnnl_weights_release(w);
-        return mec_dnnl_error(ctx, s, "packing the weights");
+    if (st) mec_dnnl_weights_release(w);
+    return st;
+}
+
+mec_status mec_dnnl_weights_adopt(const mec_op_ctx *ctx, mec_dnnl_weights *w,
+                                  mec_dnnl_weights *from, const dnnl_memory_desc_t *user,
+                                  const dnnl_memory_desc_t *want) {
+    dnnl_engine_t engine = NULL;
+    mec_status st = mec_dnnl_env(ctx, &engine, NULL);
+    if (st) return st;
+    memset(w, 0, sizeof *w);
+    if (!from->packed)
+        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL,
+                          "no packed copy of the constant weights to take over");
+    if (dnnl_memory_desc_equal(&from->packed_md, want)) {
+        /* the same layout (the usual case: it does not depend on the rows of A) */
+        *w = (mec_dnnl_weights){.reorder = true, .constant = true, .packed = from->packed,
+                                .bytes = from->bytes, .user_md = *user, .packed_md = *want};
+        from->packed = NULL;
+        return MEC_OK;
     }
+    size_t plain_bytes = dnnl_memory_desc_get_size(&from->user_md);
+    if (dnnl_memory_desc_get_size(user) != plain_bytes)
+        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL,
+                          "the constant weights changed size (%zu vs %zu bytes)",
+                          dnnl_memory_desc_get_size(user), plain_bytes);
+    /* back to the original's layout, then packed as from the original */
+    mec_log(MEC_LOG_DEBUG, "node '%s' (%s): weights repacked from the previous layout",
+            ctx->node->name, ctx->node->op_type);
+    void *plain = mec_malloc(plain_bytes);
+    if (!plain) return MEC_ERR_NOMEM;
+    mec_dnnl_call unpack;
+    memset(&unpack, 0, sizeof unpack);
+    dnnl_status_t s = reorder_init(&unpack, engine, &from->packed_md, &from->user_md);
+    st = s == dnnl_success ? reorder_run_once(ctx, &unpack, from->packed, plain)
+                           : mec_dnnl_error(ctx, s, "creating the weights unpacking reorder");
+    mec_dnnl_call_release(&unpack);
+    size_t unused_packed, unused_sp;
+    if (!st)
+        st = mec_dnnl_weights_prepare(ctx, w, user, want, plain, true, &unused_packed, &unused_sp);
+    if (st || w->packed) {
+        mec_free(plain);
+        return st;
+    }
+    /* `want` is the user layout: the plain copy is ours */
+    w->reorder = true;
+    w->packed = plain;
+    w->bytes = plain_bytes;
     return MEC_OK;
 }
 
 const void *mec_dnnl_weights_get(const mec_op_ctx *ctx, mec_dnnl_weights *w, const void *data,
                                  void *packed_scratch, void *scratchpad, mec_status *st) {
     *st = MEC_OK;
+    if (w->packed) return w->packed;
     if (!w->reorder) return data;
-    if (w->constant) return w->packed;
     void *args[2] = {(void *)data, packed_scratch};
     dnnl_status_t s = mec_dnnl_call_run(&w->call, args, scratchpad);
     if (s != dnnl_success) {

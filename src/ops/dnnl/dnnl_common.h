@@ -12,7 +12,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 
-#define MEC_DNNL_MAX_IN 8
+#define MEC_DNNL_MAX_IN 16
 #define MEC_DNNL_MAX_ARGS 12
 
 /* The process-wide CPU engine and stream, created once (thread-safe). On
@@ -77,8 +77,10 @@ typedef struct mec_dnnl_weights {
     bool reorder;      /* the chosen layout differs from ours */
     bool constant;
     mec_dnnl_call call;
-    void *packed;      /* owned: the constant packed weights */
+    void *packed;      /* owned: the constant packed weights (or our own plain copy) */
     size_t bytes;      /* packed size */
+    dnnl_memory_desc_t user_md;   /* the original's layout */
+    dnnl_memory_desc_t packed_md; /* the layout of `packed` */
 } mec_dnnl_weights;
 
 /* Plans weights of user layout `user` for a primitive wanting `want`; data
@@ -92,6 +94,16 @@ mec_status mec_dnnl_weights_prepare(const mec_op_ctx *ctx, mec_dnnl_weights *w,
  * into `packed_scratch` (using `scratchpad`). NULL on a oneDNN error (*st). */
 const void *mec_dnnl_weights_get(const mec_op_ctx *ctx, mec_dnnl_weights *w, const void *data,
                                  void *packed_scratch, void *scratchpad, mec_status *st);
+/* Takes constant weights over from `from`, a previous prepare's packed
+ * copy, for when the model's original may have been freed (the kernel told
+ * the runtime it keeps its own copy: ctx->const_kept): moved as they are when
+ * already in the layout `want`, else unpacked to the user layout and packed
+ * again. w then owns a copy even when `want` is the user layout `user`
+ * (`user` must describe the same bytes as from->user_md). `from` keeps its
+ * copy unless it was moved. */
+mec_status mec_dnnl_weights_adopt(const mec_op_ctx *ctx, mec_dnnl_weights *w,
+                                  mec_dnnl_weights *from, const dnnl_memory_desc_t *user,
+                                  const dnnl_memory_desc_t *want);
 void mec_dnnl_weights_release(mec_dnnl_weights *w);
 
 /* Running the reference kernel instead, for what oneDNN does not run:

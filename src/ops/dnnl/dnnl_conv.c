@@ -23,6 +23,7 @@ typedef struct conv_state {
     /* scratch: [0, scratchpad) oneDNN, then per-run packed weights, then x
      * copied channels-last when oneDNN has no fast kernel for x's layout */
     size_t scratchpad, packed_off, packed_bytes, src_off;
+    size_t sum_off; /* fallback: after the reference's scratch, a copy of a residual dst took over */
     bool src_to_nhwc;
     int64_t out_strides[4];
 } conv_state;
@@ -221,15 +222,34 @@ mec_status mec_dnnl_conv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_
     if ((st = mec_dnnl_fallback_prepare(ctx, &cs->fb, scratch_bytes))) {
         mec_dnnl_conv_release(cs);
         *state = NULL;
+        return st;
     }
-    return st;
+    if (is_fused(ctx) && ctx->n_in > 3 && ctx->in[3]) {
+        /* the reference adds the residual after writing y: when y took over
+         * the residual's buffer (MEC_KF_SUM_INPLACE), it reads a copy */
+        cs->sum_off = mec_dnnl_align(*scratch_bytes);
+        *scratch_bytes = cs->sum_off + mec_tensor_bytes(ctx->in[3]);
+    }
+    return MEC_OK;
 }
 
 // y: (N, M, OH, OW) = conv(x (N, C, H, W), w (M, C/group, KH, KW)) + b (M) [+ sum] [relu]
 mec_status mec_dnnl_conv_exec(mec_op_ctx *ctx) {
     conv_state *cs = ctx->state;
     if (!cs) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
-    if (cs->fallback) return mec_dnnl_fallback_exec(ctx, &cs->fb);
+    if (cs->fallback) {
+        if (!is_fused(ctx) || ctx->n_in < 4 || !ctx->in[3] || ctx->in[3]->data != ctx->out[0]->data)
+            return mec_dnnl_fallback_exec(ctx, &cs->fb);
+        /* y and the residual share a buffer (same dense layout): copy it aside */
+        mec_tensor sum = *ctx->in[3];
+        sum.owned = NULL;
+        sum.data = (char *)ctx->scratch + cs->sum_off;
+        memcpy(sum.data, ctx->in[3]->data, mec_tensor_bytes(&sum));
+        const mec_tensor *in[4] = {ctx->in[0], ctx->in[1], ctx->in[2], &sum};
+        mec_op_ctx c = *ctx;
+        c.in = in;
+        return mec_dnnl_fallback_exec(&c, &cs->fb);
+    }
     if (memcmp(cs->out_strides, ctx->out[0]->strides, sizeof cs->out_strides))
         return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "output strides changed after prepare");
     char *scratch = ctx->scratch;
@@ -244,8 +264,9 @@ mec_status mec_dnnl_conv_exec(mec_op_ctx *ctx) {
     data[n++] = (void *)w;
     if (cs->has_bias) data[n++] = ctx->in[2]->data;
     data[n++] = ctx->out[0]->data;
-    if (cs->has_sum) {
-        /* y = residual (broadcast to y's shape), then the conv sums into it */
+    if (cs->has_sum && ctx->out[0]->data != ctx->in[3]->data) {
+        /* y = residual (broadcast to y's shape), then the conv sums into it;
+         * nothing to copy when the session gave y the residual's buffer */
         const mec_tensor *sum = ctx->in[3];
         mec_tensor view = *ctx->out[0];
         view.data = sum->data;
@@ -257,3 +278,4 @@ mec_status mec_dnnl_conv_exec(mec_op_ctx *ctx) {
     if (s != dnnl_success) return mec_dnnl_error(ctx, s, "running the convolution");
     return MEC_OK;
 }
+

@@ -433,6 +433,167 @@ mec_status mec_dnnl_qadd_exec(mec_op_ctx *ctx) {
     return MEC_OK;
 }
 
+/* ------------------------------------- QuantizeLinear / DequantizeLinear */
+
+/* Per-tensor QuantizeLinear (float32 → uint8/int8) and DequantizeLinear
+ * (uint8/int8 → float32) as AVX-512 loops over raw memory, input and output
+ * sharing one dense layout (channels-last passes through). The same float
+ * operations as the reference kernels, so bit-exact: the division by the
+ * scale, round half to even, the zero point added in float, the clamp in
+ * float (NaN to the low end, as mec_q_clamp); (q - zp) * scale. Per-axis
+ * parameters, int32 data and other layouts run the reference kernel. */
+typedef struct qdq_state {
+    mec_dnnl_fallback fb;
+    bool fallback;
+} qdq_state;
+
+static bool is_quantize(const mec_op_ctx *ctx) {
+    return !strcmp(ctx->node->op_type, "QuantizeLinear");
+}
+
+/* in[0] and out[0] have the same dense layout (contiguous or channels-last) */
+static bool qdq_same_layout(const mec_op_ctx *ctx) {
+    const mec_tensor *x = ctx->in[0], *y = ctx->out[0];
+    if (!y || !mec_tensor_same_shape(x, y)) return false;
+    for (int d = 0; d < x->ndim; d++)
+        if (x->shape[d] != 1 && x->strides[d] != y->strides[d]) return false;
+    return mec_tensor_is_contiguous(x) || mec_dnnl_is_nhwc(x);
+}
+
+static bool qdq_fast(const mec_op_ctx *ctx) {
+    const mec_tensor *x = ctx->in[0], *y = ctx->out[0], *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    if (!y || mec_tensor_numel(ctx->in[1]) != 1 || (z && mec_tensor_numel(z) != 1)) return false;
+    bool types = is_quantize(ctx) ? x->dtype == MEC_F32 && is_q8_dtype(y->dtype)
+                                  : is_q8_dtype(x->dtype) && y->dtype == MEC_F32;
+    return types && qdq_same_layout(ctx);
+}
+
+static mec_status mec_dnnl_qdq_infer(mec_op_ctx *ctx) {
+    mec_status st = mec_dnnl_ref_infer(ctx);
+    if (st) return st;
+    const mec_tensor *x = ctx->in[0];
+    if (x->ndim == 4 && mec_dnnl_is_nhwc(x) && !mec_tensor_is_contiguous(x))
+        mec_dnnl_nhwc_strides(ctx->out[0]->shape, ctx->out[0]->strides);
+    return MEC_OK;
+}
+
+static mec_status mec_dnnl_qdq_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    qdq_state *qs = mec_calloc(1, sizeof *qs);
+    if (!qs) return MEC_ERR_NOMEM;
+    *state = qs;
+    *scratch_bytes = 0;
+    qs->fallback = !qdq_fast(ctx);
+    if (qs->fallback)
+        mec_log(MEC_LOG_DEBUG,
+                "node '%s' (%s): not per tensor or not one layout; using the reference kernel",
+                ctx->node->name, ctx->node->op_type);
+    mec_status st = qs->fallback ? mec_dnnl_fallback_prepare(ctx, &qs->fb, scratch_bytes) : MEC_OK;
+    if (st) {
+        mec_free(qs);
+        *state = NULL;
+    }
+    return st;
+}
+
+static void mec_dnnl_qdq_release(void *state) {
+    qdq_state *qs = state;
+    if (!qs) return;
+    mec_dnnl_fallback_release(&qs->fb);
+    mec_free(qs);
+}
+
+static void quantize_scalar(const float *x, void *y, bool y_u8, float scale, int32_t zp, float lo,
+                            float hi, int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+        int32_t q = mec_q_quantize(x[i], scale, zp, lo, hi);
+        if (y_u8)
+            ((uint8_t *)y)[i] = (uint8_t)q;
+        else
+            ((int8_t *)y)[i] = (int8_t)q;
+    }
+}
+
+static void dequantize_scalar(const void *x, bool x_u8, float *y, float scale, int32_t zp,
+                              int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+        int32_t q = x_u8 ? ((const uint8_t *)x)[i] : ((const int8_t *)x)[i];
+        y[i] = (float)(q - zp) * scale;
+    }
+}
+
+#ifdef MEC_QADD_AVX512
+__attribute__((target("avx512f,avx512bw"))) static void
+quantize_avx512(const float *x, void *y, bool y_u8, float scale, int32_t zp, float lo, float hi,
+                int64_t i0, int64_t i1) {
+    const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps((float)zp), vlo = _mm512_set1_ps(lo),
+                 vhi = _mm512_set1_ps(hi);
+    int64_t i = i0;
+    for (; i + 16 <= i1; i += 16) {
+        __m512 v = _mm512_div_ps(_mm512_loadu_ps(x + i), s);
+        v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                          z);
+        v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi); /* max(NaN, lo) is lo */
+        _mm_storeu_si128((__m128i *)((char *)y + i), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
+    }
+    quantize_scalar(x, y, y_u8, scale, zp, lo, hi, i, i1);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void dequantize_avx512(const void *x, bool x_u8,
+                                                                          float *y, float scale,
+                                                                          int32_t zp, int64_t i0,
+                                                                          int64_t i1) {
+    const __m512 s = _mm512_set1_ps(scale);
+    const __m512i z = _mm512_set1_epi32(zp);
+    int64_t i = i0;
+    for (; i + 16 <= i1; i += 16) {
+        __m128i q = _mm_loadu_si128((const __m128i *)((const char *)x + i));
+        __m512i w = x_u8 ? _mm512_cvtepu8_epi32(q) : _mm512_cvtepi8_epi32(q);
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(w, z)), s));
+    }
+    dequantize_scalar(x, x_u8, y, scale, zp, i, i1);
+}
+#endif
+
+// QuantizeLinear y = saturate(round(x / scale) + zp); DequantizeLinear y = (x - zp) * scale
+static mec_status mec_dnnl_qdq_exec(mec_op_ctx *ctx) {
+    qdq_state *qs = ctx->state;
+    if (!qs) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
+    if (qs->fallback) return mec_dnnl_fallback_exec(ctx, &qs->fb);
+    const mec_tensor *x = ctx->in[0], *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    mec_tensor *y = ctx->out[0];
+    const float scale = *(const float *)ctx->in[1]->data;
+    const int32_t zp = z ? (int32_t)mec_tensor_get_i64(z, 0) : 0;
+    const bool quant = is_quantize(ctx);
+    const mec_dtype qt = quant ? y->dtype : x->dtype;
+    const float lo = mec_q_min(qt), hi = mec_q_max(qt);
+    const int64_t n = mec_tensor_numel(x), chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
+#ifdef MEC_QADD_AVX512
+    static int has_avx512 = -1;
+    if (has_avx512 < 0)
+        has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+#else
+    const int has_avx512 = 0;
+#endif
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t i0 = c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
+#ifdef MEC_QADD_AVX512
+        if (has_avx512) {
+            if (quant)
+                quantize_avx512(x->data, y->data, qt == MEC_U8, scale, zp, lo, hi, i0, i1);
+            else
+                dequantize_avx512(x->data, qt == MEC_U8, y->data, scale, zp, i0, i1);
+            continue;
+        }
+#endif
+        if (quant)
+            quantize_scalar(x->data, y->data, qt == MEC_U8, scale, zp, lo, hi, i0, i1);
+        else
+            dequantize_scalar(x->data, qt == MEC_U8, y->data, scale, zp, i0, i1);
+    }
+    return MEC_OK;
+}
+
 /* ---------------------------------------------------------- int8 MaxPool */
 
 /* MaxPool on uint8/int8 (what the QDQ pass leaves between a DQ and a Q): a
@@ -564,5 +725,10 @@ const mec_kernel mec_kernels_dnnl_int8[] = {
      mec_dnnl_qpool_prepare, mec_dnnl_qpool_release, mec_dnnl_ref_flops},
     {"QAdd", "mec", 1, 1, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qadd_infer, mec_dnnl_qadd_exec,
      mec_dnnl_qadd_prepare, mec_dnnl_qadd_release, mec_dnnl_ref_flops},
+    /* the reference kernels' opset ranges (10-12 per tensor, 13-18 per axis too) */
+    {"QuantizeLinear", "", 10, 18, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qdq_infer, mec_dnnl_qdq_exec,
+     mec_dnnl_qdq_prepare, mec_dnnl_qdq_release, NULL},
+    {"DequantizeLinear", "", 10, 18, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qdq_infer,
+     mec_dnnl_qdq_exec, mec_dnnl_qdq_prepare, mec_dnnl_qdq_release, NULL},
     {0},
 };

@@ -7,6 +7,10 @@
 #define CONV(op, dom, lo, hi)                                                                    \
     {op, dom, lo, hi, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_conv_infer, mec_dnnl_conv_exec,       \
      mec_dnnl_conv_prepare, mec_dnnl_conv_release, mec_dnnl_ref_flops}
+/* FusedConv sums its residual in dst: dst may take over the residual's buffer */
+#define FCONV(op, dom, lo, hi)                                                                   \
+    {op, dom, lo, hi, "dnnl", MEC_KF_STRIDED | MEC_KF_SUM_INPLACE, 0, mec_dnnl_conv_infer,       \
+     mec_dnnl_conv_exec, mec_dnnl_conv_prepare, mec_dnnl_conv_release, mec_dnnl_ref_flops}
 #define POOL(op, lo, hi)                                                                         \
     {op, "", lo, hi, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_pool_infer, mec_dnnl_pool_exec,        \
      mec_dnnl_pool_prepare, mec_dnnl_pool_release, mec_dnnl_ref_flops}
@@ -17,7 +21,7 @@
 
 const mec_kernel mec_kernels_dnnl[] = {
     CONV("Conv", "", 1, 17),
-    CONV("FusedConv", "mec", 1, 1),
+    FCONV("FusedConv", "mec", 1, 1),
     /* the same opset ranges as the reference kernels */
     POOL("MaxPool", 1, 7),
     POOL("MaxPool", 8, 17),

@@ -2,7 +2,9 @@
  * broadcast, a constant B packed once into oneDNN's layout ("any"); bias,
  * ReLU and exact GELU as post-ops; Gemm's transposes as strides and its
  * alpha/beta/C as bias or post-ops. Other dtypes and empty shapes run the
- * reference kernel. */
+ * reference kernel. A packed constant B is the kernel's own copy (it tells
+ * the runtime so, which frees the model's original once no other node reads
+ * it); a prepare for new shapes takes it over from the previous state. */
 #include "../fused.h"
 #include "dnnl_common.h"
 
@@ -26,7 +28,7 @@ typedef struct mm_state {
     bool fallback;
     mec_dnnl_fallback fb;
     mec_dnnl_call call;
-    mec_dnnl_weights w;
+    mec_dnnl_weights w;          /* fallback: w.packed, if set, is our plain copy of B */
     int bias_in, bin_in;
     size_t packed_off, packed_bytes;
 } mm_state;
@@ -155,7 +157,10 @@ void mec_dnnl_mm_release(void *state) {
     mec_free(ms);
 }
 
-static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_status *st) {
+/* Builds the oneDNN matmul; a constant B comes from `keep` (a previous
+ * prepare's copy) when given, else from in[1]. */
+static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_dnnl_weights *keep,
+                              mec_status *st) {
     dnnl_engine_t engine;
     mm_plan p;
     *st = MEC_OK;
@@ -226,28 +231,58 @@ static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_status *st) {
         return s;
     }
     size_t packed = 0, reorder_sp = 0;
-    if ((*st = mec_dnnl_weights_prepare(ctx, &ms->w, &b_md, &bpack_md, ctx->in[1]->data, b_const,
-                                        &packed, &reorder_sp)))
-        return dnnl_runtime_error;
+    /* last: nothing may fail after B was taken over from `keep` */
+    if (b_const && keep) *st = mec_dnnl_weights_adopt(ctx, &ms->w, keep, &b_md, &bpack_md);
+    else *st = mec_dnnl_weights_prepare(ctx, &ms->w, &b_md, &bpack_md, ctx->in[1]->data, b_const,
+                                        &packed, &reorder_sp);
+    if (*st) return dnnl_runtime_error;
     ms->bias_in = p.bias_in;
     ms->bin_in = p.bin_in;
     size_t sp = ms->call.scratchpad_bytes > reorder_sp ? ms->call.scratchpad_bytes : reorder_sp;
     ms->packed_off = mec_dnnl_align(sp);
     ms->packed_bytes = packed;
     mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, B %s", ctx->node->name, ctx->node->op_type,
-            ms->call.impl, ms->w.reorder ? (b_const ? "packed once" : "packed per run") : "as it is");
+            ms->call.impl,
+            b_const && keep ? "from the previous prepare's copy"
+            : ms->w.reorder ? (b_const ? "packed once" : "packed per run")
+                            : "as it is");
     return dnnl_success;
 }
 
+/* ctx with in[1] replaced by our own plain copy of B, when we have one
+ * (the model's may be gone). */
+static mec_op_ctx *with_own_b(mec_op_ctx *ctx, const mm_state *ms, mec_op_ctx *c,
+                              const mec_tensor **in, mec_tensor *b) {
+    if (!ms->w.packed || ctx->n_in > MEC_DNNL_MAX_IN) return ctx;
+    *c = *ctx;
+    for (int i = 0; i < ctx->n_in; i++) in[i] = ctx->in[i];
+    *b = *ctx->in[1];
+    b->data = ms->w.packed;
+    b->owned = NULL;
+    b->capacity = 0;
+    in[1] = b;
+    c->in = in;
+    return c;
+}
+
 mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
+    /* a previous prepare of this node that kept its own copy of B: the
+     * runtime may have freed the model's since */
+    mm_state *prev = ctx->state;
+    mec_dnnl_weights *keep = prev && prev->w.packed ? &prev->w : NULL;
+    bool b_const = (ctx->const_inputs & 2u) != 0;
+    if (b_const && !keep && !ctx->in[1]->data && mec_tensor_numel(ctx->in[1]) > 0)
+        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL,
+                          "the constant B was freed and no packed copy is left");
     mm_state *ms = mec_calloc(1, sizeof *ms);
     if (!ms) return MEC_ERR_NOMEM;
     *state = ms;
     *scratch_bytes = 0;
     mec_status st = MEC_OK;
-    dnnl_status_t s = mm_build(ctx, ms, &st);
+    dnnl_status_t s = mm_build(ctx, ms, keep, &st);
     if (!st && s == dnnl_success) {
         *scratch_bytes = ms->packed_off + ms->packed_bytes;
+        if (b_const && ms->w.packed) ctx->const_kept |= 2u;
         return MEC_OK;
     }
     if (!st) {
@@ -257,9 +292,24 @@ mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_by
         mec_dnnl_call_release(&ms->call);
         mec_dnnl_weights_release(&ms->w);
         ms->fallback = true;
-        st = mec_dnnl_fallback_prepare(ctx, &ms->fb, scratch_bytes);
+        /* the reference kernel reads B plain: from our copy if we had one */
+        if (b_const && keep)
+            st = mec_dnnl_weights_adopt(ctx, &ms->w, keep, &keep->user_md, &keep->user_md);
+        if (!st) {
+            mec_op_ctx c = *ctx, cb;
+            c.state = NULL; /* the previous state is ours, not the reference kernel's */
+            const mec_tensor *in[MEC_DNNL_MAX_IN];
+            mec_tensor b;
+            st = mec_dnnl_fallback_prepare(with_own_b(&c, ms, &cb, in, &b), &ms->fb, scratch_bytes);
+        }
+        if (!st && ms->w.packed) ctx->const_kept |= 2u;
     }
     if (st) {
+        if (keep && !keep->packed && ms->w.packed) {
+            /* give B back to the previous state (it was moved, not copied) */
+            keep->packed = ms->w.packed;
+            ms->w.packed = NULL;
+        }
         mec_dnnl_mm_release(ms);
         *state = NULL;
     }
@@ -270,7 +320,12 @@ mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_by
 mec_status mec_dnnl_mm_exec(mec_op_ctx *ctx) {
     mm_state *ms = ctx->state;
     if (!ms) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
-    if (ms->fallback) return mec_dnnl_fallback_exec(ctx, &ms->fb);
+    if (ms->fallback) {
+        mec_op_ctx c;
+        const mec_tensor *in[MEC_DNNL_MAX_IN];
+        mec_tensor b;
+        return mec_dnnl_fallback_exec(with_own_b(ctx, ms, &c, in, &b), &ms->fb);
+    }
     char *scratch = ctx->scratch;
     mec_status st;
     const void *b = mec_dnnl_weights_get(ctx, &ms->w, ctx->in[1]->data,

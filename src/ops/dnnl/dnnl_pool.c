@@ -2,13 +2,15 @@
  * float32, channels-last in gives channels-last out. ceil_mode becomes extra
  * end padding. The Indices output, other dtypes and ranks, and average
  * pooling that would count the extra ceil_mode padding run the reference
- * kernel. */
+ * kernel. Global pooling over contiguous NCHW is a plain loop per plane
+ * (oneDNN's plain-layout pooling is slow). */
 #include "dnnl_common.h"
 
 #include <string.h>
 
 typedef struct pool_state {
     bool fallback;
+    bool plain_global; /* global pool over contiguous NCHW: a loop per (n, c) row */
     mec_dnnl_fallback fb;
     mec_dnnl_call call;
     int64_t out_strides[4];
@@ -133,6 +135,12 @@ mec_status mec_dnnl_pool_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_
     *state = ps;
     *scratch_bytes = 0;
     if (ctx->out[0] && ctx->out[0]->ndim == 4) memcpy(ps->out_strides, ctx->out[0]->strides, sizeof ps->out_strides);
+    if (pool_handled(ctx) && is_global(ctx) && mec_tensor_is_contiguous(ctx->in[0]) &&
+        mec_tensor_is_contiguous(ctx->out[0])) {
+        /* oneDNN's plain-layout pooling is slow; these are contiguous rows */
+        ps->plain_global = true;
+        return MEC_OK;
+    }
     mec_status st = MEC_OK;
     dnnl_status_t s = pool_handled(ctx) ? pool_build(ctx, ps, &st) : dnnl_unimplemented;
     if (!st && s == dnnl_success) {
@@ -156,6 +164,28 @@ mec_status mec_dnnl_pool_exec(mec_op_ctx *ctx) {
     pool_state *ps = ctx->state;
     if (!ps) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
     if (ps->fallback) return mec_dnnl_fallback_exec(ctx, &ps->fb);
+    if (ps->plain_global) {
+        /* each (n, c) plane is a row of H·W values; summed in double like the reference */
+        const float *x = ctx->in[0]->data;
+        float *y = ctx->out[0]->data;
+        const int64_t rows = ctx->in[0]->shape[0] * ctx->in[0]->shape[1];
+        const int64_t len = ctx->in[0]->shape[2] * ctx->in[0]->shape[3];
+        const bool max = is_max(ctx);
+#pragma omp parallel for schedule(static) if (rows * len > (1 << 15))
+        for (int64_t r = 0; r < rows; r++) {
+            const float *row = x + r * len;
+            if (max) {
+                float m = row[0];
+                for (int64_t i = 1; i < len; i++) m = row[i] > m ? row[i] : m;
+                y[r] = m;
+            } else {
+                double acc = 0.0;
+                for (int64_t i = 0; i < len; i++) acc += row[i];
+                y[r] = (float)(acc / (double)len);
+            }
+        }
+        return MEC_OK;
+    }
     if (memcmp(ps->out_strides, ctx->out[0]->strides, sizeof ps->out_strides))
         return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "output strides changed after prepare");
     void *data[2] = {ctx->in[0]->data, ctx->out[0]->data};
