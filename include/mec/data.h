@@ -11,6 +11,13 @@
 extern "C" {
 #endif
 
+/* The version of what the datasets generate: it changes whenever the same
+ * options give different items (e.g. fashion-seg's item pool), so results
+ * cached by content hash (mecbench train) are not reused across it.
+ * 2: fashion-seg canvases draw from every item of their split (was 8 192),
+ *    and its train split has 50 000 canvases (was 10 000). */
+#define MEC_DATASET_VERSION 2
+
 /* An 8-bit image, rows of width*channels bytes (channels 1, 3 or 4). */
 typedef struct mec_image {
     int width, height, channels;
@@ -87,7 +94,7 @@ typedef struct mec_dataset_options {
     /* segmentation (fashion-seg) */
     int canvas_size;    /* square canvas side, 32..1024; default 64 */
     int max_items;      /* 1..16 items per canvas; default 4 */
-    int64_t seg_count[MEC_SPLIT_COUNT]; /* canvases per split; default 10000/1000/2000 */
+    int64_t seg_count[MEC_SPLIT_COUNT]; /* canvases per split; default 50000/1000/2000 */
     /* text (fortunes) */
     const char *const *topics; /* NULL-terminated collection names; NULL = default 8 */
     const mec_tok *tokenizer;  /* borrowed; NULL = train one on the train split */

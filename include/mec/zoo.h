@@ -63,8 +63,9 @@ typedef struct mec_zoo_resnet_config {
     mec_zoo_head head;
     int head_channels;    /* FCN: inner channels of the head; 0 = trunk channels / 4 */
     int duc_upscale;      /* DUC: r; 0 = the trunk's output stride */
-    int head_skip;        /* FCN: 1 + the stage whose output adds a 1×1-conv score before the
-                           * final upsampling (FCN-8s-style skip); 0 = none (torchvision's FCN) */
+    unsigned head_skips;  /* FCN: bit s set = the output of stage s (0..3) adds a 1×1-conv score
+                           * before the final upsampling, deepest first (FCN-8s-style skips);
+                           * 0 = none (torchvision's FCN) */
     float bn_eps;         /* 1e-5 */
 } mec_zoo_resnet_config;
 

@@ -48,7 +48,7 @@ void mec_dataset_options_default(mec_dataset_options *o) {
     o->std = 0.3530f;
     o->canvas_size = 64;
     o->max_items = 4;
-    o->seg_count[MEC_SPLIT_TRAIN] = 10000;
+    o->seg_count[MEC_SPLIT_TRAIN] = 50000;
     o->seg_count[MEC_SPLIT_VAL] = 1000;
     o->seg_count[MEC_SPLIT_TEST] = 2000;
     o->vocab_size = 4000;

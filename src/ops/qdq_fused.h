@@ -1,4 +1,4 @@
-/* The int8 ops of the QDQ pass (mec.QConv, mec.QAdd): what their reference
+/* The int8 ops of the QDQ pass (mec.QConv, mec.QAdd, mec.QMatMul): what their reference
  * kernels (qdq_fused.c) share with the fast ones (dnnl/dnnl_int8.c). Internal. */
 #ifndef MEC_OPS_QDQ_FUSED_H
 #define MEC_OPS_QDQ_FUSED_H
@@ -7,8 +7,11 @@
 
 #include <stdbool.h>
 
-/* mec.QConv: infer through the reference QLinearConv (which checks all). */
+/* mec.QConv: infer through the reference QLinearConv (which checks all),
+ * and the trailing (sum_scale, sum_zero_point, sum) when there. */
 mec_status mec_qconv_ref_infer(mec_op_ctx *ctx);
+/* The mec.QConv node has the trailing sum inputs (inputs 9, 10, 11). */
+bool mec_qconv_has_sum(const mec_op_ctx *ctx);
 /* 2 * numel(y) * (numel(w) / M) for QLinearConv and mec.QConv. */
 int64_t mec_qconv_flops(const mec_op_ctx *ctx);
 /* y[i] = max(y[i], zp) over a uint8/int8 tensor y (ReLU at the zero point). */

@@ -43,6 +43,16 @@ bool mec_opt_is_op(const mec_node *n, const char *op);
 /* v's constant data when it is a contiguous float32 initializer, else NULL. */
 const mec_tensor *mec_opt_const_f32(const mec_graph *g, int v);
 
+/* Static dtypes and shapes of the values (*info, n_values entries, freed
+ * with mec_free; ndim -1 where unknown) through the reference kernels'
+ * infer, in dependency order over the nodes not marked in removed (NULL:
+ * all), from the initializers and the declared input shapes. An unknown
+ * input dim gets a stand-in (97, 101, ...: one per dim name, a new one per
+ * unnamed dim), so equal shapes here are equal for those inputs' real
+ * dims too, barring coincidences of arithmetic. Infer failures leave values
+ * unknown; only MEC_ERR_NOMEM is an error. */
+mec_status mec_opt_infer_shapes(const mec_graph *g, const char *removed, mec_tensor **info);
+
 /* Rewrites g in place (g must be topologically sorted). */
 mec_status mec_optimize_graph(mec_graph *g, mec_optimize_report *rep);
 

@@ -8,6 +8,10 @@
  *   3. Conv(DQ(x), DQ(w const), [DQ(b int32) | b f32]) → [Relu] → Q
  *      ⇒  QLinearConv, or mec.QConv activation="Relu" (Relu = clamp at y_zp);
  *   4. Add(DQ(a), DQ(b)) → [Relu] → Q  ⇒  mec.QAdd (bit-exact);
+ *   4b. mec.QAdd(conv, r) where conv is a QLinearConv (or mec.QConv without
+ *      activation) used only there, r of the same shape  ⇒  mec.QConv with
+ *      the residual r as its trailing sum input and the QAdd's activation
+ *      (±1: the conv's own output is no longer rounded and saturated);
  *   5. MatMul(DQ(a), DQ(b)) → [Add(bias)] → [Relu] → Q, and Gemm(DQ(a),
  *      DQ(b), [C]) → [Relu] → Q (alpha 1, beta 1, A not transposed; a
  *      transposed constant B is transposed here)  ⇒  QLinearMatMul, or
@@ -385,6 +389,124 @@ static mec_status fuse_qadd(mec_graph *g, char *removed, int *count) {
     return st;
 }
 
+/* ------------------------------------------- 4b. residual into the conv */
+
+static bool is_mec_op(const mec_node *n, const char *op) {
+    return !strcmp(n->op_type, op) && !strcmp(n->domain, "mec");
+}
+
+/* v is a constant holding one value: a float32 scale, or an int8/uint8 zero point */
+static const mec_tensor *const_one(const mec_graph *g, int v, bool scale) {
+    const mec_tensor *t = const_of(g, v);
+    if (!t || mec_tensor_numel(t) != 1) return NULL;
+    return (scale ? t->dtype == MEC_F32 : is_q8(t->dtype)) ? t : NULL;
+}
+
+/* The QLinearConv (or mec.QConv without activation or sum) whose output is
+ * operand `side` (0: a, 1: b) of the mec.QAdd `add` and can take the add
+ * over, or -1: the QAdd is its only consumer, reads it with the conv's own
+ * scale and zero point, the other operand has the same known shape (no
+ * broadcast), and every scale and zero point involved is a constant. */
+static int sum_conv(const mec_graph *g, const mec_opt_uses *u, const char *removed,
+                    const mec_tensor *info, const mec_node *add, int side) {
+    const int *in = add->in;
+    int cv = in[side ? 3 : 0], other = in[side ? 0 : 3];
+    if (cv < 0 || other < 0 || cv == other || u->count[cv] != 1) return -1;
+    int p = g->values[cv].producer;
+    if (p < 0 || removed[p]) return -1;
+    const mec_node *c = &g->nodes[p];
+    bool plain = mec_opt_is_op(c, "QLinearConv") ||
+                 (is_mec_op(c, "QConv") && !mec_node_string(c, "activation", "")[0]);
+    if (!plain || c->n_in < 8 || c->n_in > 9 || c->n_out != 1 || c->out[0] != cv) return -1;
+    const mec_tensor *cs = const_one(g, c->in[6], true), *cz = const_one(g, c->in[7], false);
+    const mec_tensor *as = const_one(g, in[side ? 4 : 1], true),
+                     *az = const_one(g, in[side ? 5 : 2], false);
+    if (!cs || !cz || !as || !az || cz->dtype != az->dtype ||
+        *(const float *)cs->data != *(const float *)as->data ||
+        mec_tensor_get_i64(cz, 0) != mec_tensor_get_i64(az, 0))
+        return -1;
+    if (!const_one(g, in[side ? 1 : 4], true) || !const_one(g, in[side ? 2 : 5], false) ||
+        !const_one(g, in[6], true) || !const_one(g, in[7], false))
+        return -1;
+    const mec_tensor *ta = &info[cv], *tb = &info[other];
+    if (ta->ndim < 0 || tb->ndim < 0 || !mec_tensor_same_shape(ta, tb)) return -1;
+    return p;
+}
+
+/* removed[] plus the nodes whose outputs nothing reads (the DQs that the
+ * steps before left behind; prune drops them at the end), so that use counts
+ * see the real consumers. A long dead chain may survive the sweeps: it only
+ * stops a fusion. */
+static mec_status removed_or_dead(const mec_graph *g, const char *removed, char **out) {
+    char *skip = mec_malloc((size_t)g->n_nodes + 1);
+    *out = skip;
+    if (!skip) return MEC_ERR_NOMEM;
+    memcpy(skip, removed, (size_t)g->n_nodes + 1);
+    mec_opt_uses u = {0};
+    mec_status st = MEC_OK;
+    for (int sweep = 0; sweep < 8 && !st; sweep++) {
+        if ((st = mec_opt_uses_compute(g, skip, &u))) break;
+        int dropped = 0;
+        for (int i = 0; i < g->n_nodes; i++) {
+            const mec_node *n = &g->nodes[i];
+            bool unread = !skip[i] && n->n_out > 0;
+            for (int j = 0; unread && j < n->n_out; j++)
+                if (n->out[j] >= 0 && u.count[n->out[j]]) unread = false;
+            if (unread) {
+                skip[i] = 1;
+                dropped++;
+            }
+        }
+        if (!dropped) break;
+    }
+    mec_opt_uses_free(&u);
+    return st;
+}
+
+static mec_status fuse_qconv_sum(mec_graph *g, char *removed, int *count) {
+    mec_opt_uses u = {0};
+    mec_tensor *info = NULL; /* static shapes, made at the first QAdd */
+    char *skip = NULL;       /* removed[] and the dead nodes */
+    mec_status st = removed_or_dead(g, removed, &skip);
+    if (!st) st = mec_opt_uses_compute(g, skip, &u);
+    for (int i = 0; i < g->n_nodes && !st; i++) {
+        const mec_node *add = &g->nodes[i];
+        if (skip[i] || !is_mec_op(add, "QAdd") || add->n_in != 8 || add->n_out != 1 ||
+            add->out[0] < 0)
+            continue;
+        if (!info && (st = mec_opt_infer_shapes(g, skip, &info))) break;
+        int side = 0, c = sum_conv(g, &u, skip, info, add, 0);
+        if (c < 0) c = sum_conv(g, &u, skip, info, add, side = 1);
+        if (c < 0) continue;
+        const int other = add->in[side ? 0 : 3], other_s = add->in[side ? 1 : 4],
+                  other_z = add->in[side ? 2 : 5], y_s = add->in[6], y_z = add->in[7];
+        const int cv = g->nodes[c].out[0];
+        char act[32];
+        snprintf(act, sizeof act, "%s", mec_node_string(add, "activation", ""));
+        /* conv(..., y_scale, y_zp, [B]) → mec.QConv(..., the add's y_scale and
+         * y_zp, B | "", the residual's scale and zero point, the residual) */
+        if ((st = set_op(g, c, "QConv", "mec")) ||
+            (st = mec_node_set_string(g, c, "activation", act)))
+            break;
+        if ((st = mec_node_set_input(g, c, 11, other)) ||
+            (st = mec_node_set_input(g, c, 9, other_s)) ||
+            (st = mec_node_set_input(g, c, 10, other_z)) ||
+            (st = mec_node_set_input(g, c, 6, y_s)) || (st = mec_node_set_input(g, c, 7, y_z)))
+            break;
+        take_output(g, c, i);
+        g->values[cv].producer = -1;
+        removed[i] = skip[i] = 1;
+        (*count)++;
+        /* the residual may come after the conv in node order (a ResNet's
+         * downsample conv): mec_optimize_graph sorts the graph after the passes */
+        if ((st = mec_opt_uses_compute(g, skip, &u))) break;
+    }
+    mec_free(info);
+    mec_free(skip);
+    mec_opt_uses_free(&u);
+    return st;
+}
+
 /* ------------------------------------------------------------ 5. MatMul */
 
 /* Gemm with A as it is and alpha 1 (beta 1 when it has a C): B may be
@@ -548,6 +670,7 @@ mec_status mec_optimize_qdq(mec_graph *g, char *removed, int *count) {
     if (!st) st = drop_requant(g, removed, count);
     if (!st) st = fuse_qconv(g, removed, count);
     if (!st) st = fuse_qadd(g, removed, count);
+    if (!st) st = fuse_qconv_sum(g, removed, count);
     if (!st) st = fuse_qmatmul(g, removed, count);
     return st;
 }

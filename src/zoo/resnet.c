@@ -162,9 +162,10 @@ static mec_status check_config(const mec_zoo_resnet_config *c) {
         BAD("head %d unknown", (int)c->head);
     if (c->head_channels < 0 || c->head_channels > 65536) BAD("head_channels = %d, expected 0..65536", c->head_channels);
     if (c->duc_upscale < 0 || c->duc_upscale > 64) BAD("duc_upscale = %d, expected 0..64", c->duc_upscale);
-    if (c->head_skip < 0 || c->head_skip > 4 || (c->head_skip && !c->layers[c->head_skip - 1]))
-        BAD("head_skip = %d, expected 0 or a stage of the trunk (1..4)", c->head_skip);
-    if (c->head_skip && c->head != MEC_ZOO_HEAD_FCN) BAD("head_skip is for the FCN head only");
+    for (int s = 0; s < 32; s++)
+        if (c->head_skips >> s & 1u && (s > 3 || !c->layers[s]))
+            BAD("head_skips has bit %d set, but the trunk has no stage %d", s, s);
+    if (c->head_skips && c->head != MEC_ZOO_HEAD_FCN) BAD("head_skips are for the FCN head only");
     if (!(c->bn_eps > 0 && c->bn_eps < 1)) BAD("bn_eps = %g, expected (0, 1)", (double)c->bn_eps);
 #undef BAD
     return MEC_OK;
@@ -227,7 +228,7 @@ static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
     for (int s = 0; s < 4; s++) blocks += c->layers[s];
     float last_gamma = 1.0f / sqrtf((float)blocks);
     int dilation = 1;
-    feat skip = {NULL, 0, 0, 0};
+    feat skip[4] = {{0}};
     for (int s = 0; s < 4 && c->layers[s]; s++) {
         int64_t planes = (int64_t)c->base_width << s;
         int stride = s ? 2 : 1, prev_dilation = dilation;
@@ -239,7 +240,7 @@ static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
         for (int i = 0; i < c->layers[s]; i++)
             x = block(b, c, x, s, i, planes, i ? 1 : stride, i ? dilation : prev_dilation, last_gamma);
         zb_mark_stage(b, x.v);
-        if (s + 1 == c->head_skip) skip = x;
+        if (c->head_skips >> s & 1u) skip[s] = x;
     }
     if (c->head == MEC_ZOO_HEAD_CLASSIFY) {
         const char *in[3] = {x.v, NULL, NULL};
@@ -267,14 +268,18 @@ static void build_resnet(zb *b, const mec_zoo_resnet_config *c) {
         zb_const_i64(b, "const.i64.2", 1, s2);
         zb_const_i64(b, "const.i64.4", 1, s4);
         zb_const_i64(b, "const.axes.0", 1, axes0);
-        if (skip.v) {
-            /* FCN-8s-style: the head's scores, upsampled to the skip stage's
-             * grid, plus a 1×1 score of that stage's features */
-            feat sc = conv(b, skip, "skip.score", c->num_classes, 1, 1, 0, 1, 1, true);
+        for (int s = 3; s >= 0; s--) {
+            if (!skip[s].v) continue;
+            /* FCN-8s-style: the scores so far, upsampled to stage s's grid,
+             * plus a 1×1 score of its features */
+            feat sc = conv(b, skip[s], zb_name(b, "skip%d.score", s), c->num_classes, 1, 1, 0, 1, 1, true);
             if (b->st) return;
-            const char *up = resize_like(b, h.v, sc.v, "skip.resize", "skip.upsampled");
+            char rname[32], uname[32];
+            snprintf(rname, sizeof rname, "skip%d.resize", s);
+            snprintf(uname, sizeof uname, "skip%d.upsampled", s);
+            const char *up = resize_like(b, h.v, sc.v, rname, uname);
             const char *add[2] = {up, sc.v};
-            h.v = zb_node(b, "Add", NULL, "skip.sum", 2, add);
+            h.v = zb_node(b, "Add", NULL, zb_name(b, "skip%d.sum", s), 2, add);
         }
         /* bilinear back to the input's H×W */
         resize_like(b, h.v, "input", "resize", "logits");

@@ -23,9 +23,9 @@ static const mec_zoo_preset presets[] = {
      "1x28x28 (Fashion-MNIST), 10 classes", 0},
     {"resnext-small", "resnext", "small", "ResNeXt-14 8x4d bottlenecks, planes 16-128, 3x3 stem",
      "1x28x28 (Fashion-MNIST), 10 classes", 0},
-    {"fcn-small", "fcn", "small", "FCN on a ResNet-8 (widths 8-32, last stage dilated, stride 4)",
+    {"fcn-small", "fcn", "small", "FCN, ResNet-8 trunk (widths 16-64, stage 3 dilated, stride 4), stride-2 skip",
      "1x64x64 (fashion-seg, any HxW), 11 classes", 0},
-    {"duc-small", "duc", "small", "DUC on a ResNet-8 (widths 8-32, stride 4), DepthToSpace 4",
+    {"duc-small", "duc", "small", "DUC on a ResNet-8 (widths 16-64, stage 3 dilated, stride 4), DepthToSpace 4",
      "1x64x64 (fashion-seg, HxW mult. of 4), 11 classes", 0},
     {"bert-small", "bert", "small", "BERT, 2 layers, hidden 128, 4 heads, FFN 512, vocab 4000",
      "ids+mask, seq 64 (up to 128), 8 labels", 0},
@@ -66,11 +66,13 @@ static void small_trunk(mec_zoo_resnet_config *r, mec_zoo_block block) {
     r->height = r->width = 28;
 }
 
-/* The small segmenters: three stages, the last dilated, output stride 4. */
+/* The small segmenters: three stages of widths 16-64, the last dilated,
+ * output stride 4; the FCN adds a skip from the first stage (stride 2). */
 static void small_segmenter(mec_zoo_resnet_config *r, mec_zoo_head head) {
     small_trunk(r, MEC_ZOO_BASIC);
     r->layers[3] = 0;
-    r->base_width = 8;
+    r->base_width = 16;
+    if (head == MEC_ZOO_HEAD_FCN) r->head_skips = 1u << 0;
     r->stem_stride = 2;
     r->stem_pool = false;
     r->dilate[1] = true;

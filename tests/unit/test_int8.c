@@ -1,9 +1,10 @@
-/* int8: the fast kernels (QLinearConv, mec.QConv, mec.QAdd, int8 MaxPool,
- * QuantizeLinear/DequantizeLinear, QLinearMatMul, mec.QMatMul) against their
- * reference kernels on random shapes, and the QDQ pass on small
- * generated QDQ graphs: same outputs as the unoptimised graph (±1 step of
- * requantization), no DequantizeLinear/QuantizeLinear left around the
- * matched ops. */
+/* int8: the fast kernels (QLinearConv, mec.QConv with and without a
+ * residual sum, mec.QAdd, int8 MaxPool, QuantizeLinear/DequantizeLinear,
+ * QLinearMatMul, mec.QMatMul) against their reference kernels on random
+ * shapes, and the QDQ pass on small generated QDQ graphs: same outputs as
+ * the unoptimised graph (±1 step of requantization per fused op), no
+ * DequantizeLinear/QuantizeLinear left around the matched ops, no mec.QAdd
+ * left where a residual can go into its convolution. */
 #include "mec/runtime.h"
 #include "op_harness.h"
 #include "test.h"
@@ -51,11 +52,36 @@ static mec_tensor *rand_around(mec_dtype dt, int nd, const int64_t *shape, int z
     return rand_q(dt, nd, shape, lo, hi);
 }
 
+/* offset in t's memory of its element i in logical (row-major) order */
+static int64_t elem_off(const mec_tensor *t, int64_t i) {
+    int64_t off = 0;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        off += (i % t->shape[d]) * t->strides[d];
+        i /= t->shape[d];
+    }
+    return off;
+}
+
+/* Copies src's values into dst (same shape and element size), any strides. */
+static void copy_values(mec_tensor *dst, const mec_tensor *src) {
+    size_t es = mec_dtype_size(src->dtype);
+    for (int64_t i = 0; i < mec_tensor_numel(src); i++)
+        memcpy((char *)dst->data + elem_off(dst, i) * (int64_t)es,
+               (const char *)src->data + elem_off(src, i) * (int64_t)es, es);
+}
+
 /* oh_run with a const_inputs mask (the fast kernels bake constant
- * scales and zero points in at prepare). */
-static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
-                             mec_tensor *const *in, mec_tensor *out, uint32_t const_mask) {
+ * scales and zero points in at prepare). With sum_inplace, the last input
+ * (a residual of out's dtype and shape) is first copied into out, and the
+ * kernel gets out's buffer as that input, as the session does for
+ * MEC_KF_SUM_INPLACE. */
+static mec_status run_kernel_ex(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
+                                mec_tensor *const *in_given, mec_tensor *out, uint32_t const_mask,
+                                bool sum_inplace) {
     const mec_node *nd = &g->nodes[node];
+    const mec_tensor *in[16];
+    for (int i = 0; i < n_in && i < 16; i++)
+        in[i] = in_given[i];
     const mec_kernel *k = mec_op_find(nd->domain, nd->op_type, opset, impl);
     if (!k) return mec_error(MEC_ERR_UNSUPPORTED, "no %s kernel for %s", impl, nd->op_type);
     memset(out, 0, sizeof *out);
@@ -65,7 +91,7 @@ static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *
                       .node = nd,
                       .opset = opset,
                       .n_in = n_in,
-                      .in = (const mec_tensor *const *)in,
+                      .in = in,
                       .n_out = 1,
                       .out = outp,
                       .const_inputs = const_mask};
@@ -75,6 +101,16 @@ static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *
     mec_tensor want = *out;
     if ((st = mec_tensor_alloc(out))) return st;
     memcpy(out->strides, want.strides, sizeof want.strides);
+    mec_tensor shared;
+    if (sum_inplace) {
+        const mec_tensor *sum = in[n_in - 1];
+        if (sum->dtype != out->dtype || !mec_tensor_same_shape(sum, out))
+            return mec_error(MEC_ERR_INVALID_ARG, "the sum cannot share the output's buffer");
+        copy_values(out, sum);
+        shared = *out;
+        shared.owned = NULL;
+        in[n_in - 1] = &shared;
+    }
     void *state = NULL;
     size_t scratch = 0;
     if (k->prepare && (st = k->prepare(&ctx, &state, &scratch))) return st;
@@ -86,6 +122,11 @@ static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *
     mec_free(mem);
     if (k->release && state) k->release(state);
     return st;
+}
+
+static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
+                             mec_tensor *const *in, mec_tensor *out, uint32_t const_mask) {
+    return run_kernel_ex(g, node, opset, impl, n_in, in, out, const_mask, false);
 }
 
 /* channels-last strides of an (N, C, H, W) shape */
@@ -558,6 +599,282 @@ static void test_qmatmul_ref_by_hand(void) {
         mec_tensor_destroy(in[i]);
 }
 
+/* ------------------------------------------ mec.QConv with a residual sum */
+
+/* a copy of 4-D t stored channels-last */
+static mec_tensor *nhwc_copy(const mec_tensor *t) {
+    mec_tensor *c = tensor(t->dtype, 4, t->shape);
+    nhwc_strides(t->shape, c->strides);
+    copy_values(c, t);
+    return c;
+}
+
+/* mec.QConv's 12 inputs for a random conv: x (N, C, H, W), s8 weights with
+ * zero points 0 (or w_zp when non-zero: asymmetric), optional bias (in[8]
+ * NULL without), and a residual sum of y's shape (dtype st, its own scale
+ * and zero point, centred on it). The node is made in *g. */
+typedef struct sum_case {
+    int64_t N, C, M, H, W, k, stride, pad, group;
+    mec_dtype xt, yt, st;
+    bool per_channel, bias, relu;
+    int w_zp;
+} sum_case;
+
+static void sum_case_inputs(const sum_case *sc, mec_tensor **in, mec_graph **g, int nsp) {
+    int64_t xs[] = {sc->N, sc->C, sc->H, sc->W}, ws[] = {sc->M, sc->C / sc->group, sc->k, sc->k},
+            ms[] = {sc->M};
+    int64_t OH = (sc->H + 2 * sc->pad - sc->k) / sc->stride + 1,
+            OW = (sc->W + 2 * sc->pad - sc->k) / sc->stride + 1;
+    int64_t ys[] = {sc->N, sc->M, OH, OW};
+    if (nsp == 1) { /* (N, C, W) with a (k) kernel: y (N, M, OW) */
+        xs[2] = sc->W;
+        ws[2] = sc->k;
+        ys[2] = OW;
+    }
+    int nd = 2 + nsp;
+    for (int i = 0; i < 12; i++)
+        in[i] = NULL;
+    in[0] = rand_q(sc->xt, nd, xs, qlo(sc->xt), qhi(sc->xt));
+    float x_scale = frand(0.01f, 0.05f);
+    in[1] = scalar_f(x_scale);
+    in[2] = scalar_q(sc->xt, irand(qlo(sc->xt) + 20, qhi(sc->xt) - 20));
+    in[3] = rand_q(MEC_I8, nd, ws, -127, 127);
+    in[4] = sc->per_channel ? tensor(MEC_F32, 1, ms) : scalar_f(0);
+    for (int64_t m = 0; m < mec_tensor_numel(in[4]); m++)
+        ((float *)in[4]->data)[m] = frand(0.002f, 0.01f);
+    in[5] = sc->per_channel ? tensor(MEC_I8, 1, ms) : scalar_q(MEC_I8, sc->w_zp);
+    for (int64_t m = 0; sc->per_channel && m < sc->M; m++)
+        mec_tensor_set_f64(in[5], m, sc->w_zp);
+    int64_t K = (sc->C / sc->group) * sc->k * (nsp == 2 ? sc->k : 1);
+    /* y's range about that of the accumulator plus the sum: some saturation, mostly not */
+    float y_scale = x_scale * 0.006f * 150.0f * sqrtf((float)K);
+    in[6] = scalar_f(y_scale);
+    in[7] = scalar_q(sc->yt, irand(qlo(sc->yt) + 40, qhi(sc->yt) - 40));
+    if (sc->bias) in[8] = rand_q(MEC_I32, 1, ms, -20000, 20000);
+    in[9] = scalar_f(y_scale * frand(0.3f, 1.0f));
+    int szp = irand(qlo(sc->st) + 60, qhi(sc->st) - 60);
+    in[10] = scalar_q(sc->st, szp);
+    in[11] = rand_around(sc->st, nd, ys, szp, 60);
+    *g = one_node("QConv", "mec", 13, 12);
+    mec_node_set_int(*g, 0, "group", sc->group);
+    if (nsp == 2) {
+        mec_node_set_ints(*g, 0, "strides", 2, (int64_t[]){sc->stride, sc->stride});
+        mec_node_set_ints(*g, 0, "pads", 4, (int64_t[]){sc->pad, sc->pad, sc->pad, sc->pad});
+    } else {
+        mec_node_set_ints(*g, 0, "strides", 1, (int64_t[]){sc->stride});
+        mec_node_set_ints(*g, 0, "pads", 2, (int64_t[]){sc->pad, sc->pad});
+    }
+    mec_node_set_string(*g, 0, "activation", sc->relu ? "Relu" : "");
+}
+
+static void random_sum_case(sum_case *sc) {
+    sc->N = irand(1, 2);
+    sc->group = irand(0, 3) == 0 ? 2 : 1;
+    sc->C = irand(1, 3) * 4 * sc->group;
+    sc->M = irand(1, 4) * 4 * sc->group;
+    sc->H = irand(5, 10);
+    sc->W = irand(5, 10);
+    sc->k = irand(0, 1) ? 3 : 1;
+    sc->stride = irand(1, 2);
+    sc->pad = sc->k == 3 ? irand(0, 1) : 0;
+    sc->xt = irand(0, 1) ? MEC_U8 : MEC_I8;
+    sc->yt = irand(0, 1) ? MEC_U8 : MEC_I8;
+    sc->st = irand(0, 1) ? MEC_U8 : MEC_I8;
+    sc->per_channel = irand(0, 1);
+    sc->bias = irand(0, 1);
+    sc->relu = irand(0, 1);
+    sc->w_zp = 0;
+}
+
+/* y against the reference's r: at most one step apart, at most 1 % of them
+ * off, and not all saturated */
+static void check_close(const mec_tensor *r, const mec_tensor *y, mec_dtype yt, bool relu, int zp,
+                        const char *what, int it) {
+    CHECK(mec_tensor_same_shape(r, y));
+    int64_t n = mec_tensor_numel(r), off = 0, sat = 0, worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t d = llabs(get_q(r, i) - get_q(y, i));
+        worst = d > worst ? d : worst;
+        off += d != 0;
+        sat += get_q(r, i) == qlo(yt) || get_q(r, i) == qhi(yt) || (relu && get_q(r, i) == zp);
+    }
+    if (worst > 1 || off * 100 > n + 100 || sat == n)
+        printf("  case %d (%s): %lld of %lld off, worst %lld, %lld saturated\n", it, what,
+               (long long)off, (long long)n, (long long)worst, (long long)sat);
+    CHECK(worst <= 1);
+    CHECK(off * 100 <= n + 100); /* ties of the float requantization only */
+    CHECK(sat < n);              /* the test sees real values */
+}
+
+/* mec.QConv with a sum, oneDNN against the reference on random shapes (u8/s8
+ * sums with their own zero points, bias or not, Relu or not, groups, stride
+ * 2, the sum contiguous or channels-last); every third case in place (y is
+ * the sum's buffer), where the reference in place must also equal itself
+ * out of place. Every case must run on oneDNN. */
+static void test_qconv_sum_fast_vs_ref(void) {
+    int fast = 0, cases = 0;
+    for (int it = 0; it < 40; it++) {
+        sum_case sc;
+        random_sum_case(&sc);
+        bool inplace = it % 3 == 0, sum_nhwc = it % 2 == 1;
+        if (inplace) sc.st = sc.yt; /* the session shares a buffer of one dtype only */
+        mec_tensor *in[12];
+        mec_graph *g = NULL;
+        sum_case_inputs(&sc, in, &g, 2);
+        int zp = (int)get_q(in[7], 0);
+        uint32_t consts = 0x7feu & ~(sc.bias ? 0u : 1u << 8);
+        mec_tensor a, b, c;
+        memset(&c, 0, sizeof c);
+        CHECK_OK(run_kernel(g, 0, 1, "ref", 12, in, &a, consts));
+        mec_tensor *sum_c = in[11];
+        if (sum_nhwc) in[11] = nhwc_copy(sum_c);
+        log_capture_begin();
+        mec_status st = run_kernel_ex(g, 0, 1, "auto", 12, in, &b, consts, inplace);
+        fast += log_capture_end("): oneDNN ") > 0;
+        cases++;
+        CHECK_OK(st);
+        if (in[11] != sum_c) {
+            mec_tensor_destroy(in[11]);
+            in[11] = sum_c;
+        }
+        if (a.data && b.data) check_close(&a, &b, sc.yt, sc.relu, zp, "oneDNN", it);
+        if (inplace) {
+            CHECK_OK(run_kernel_ex(g, 0, 1, "ref", 12, in, &c, consts, true));
+            for (int64_t i = 0; a.data && c.data && i < mec_tensor_numel(&a); i++)
+                CHECK(get_q(&a, i) == get_q(&c, i));
+        }
+        mec_tensor_release(&a);
+        mec_tensor_release(&b);
+        mec_tensor_release(&c);
+        for (int i = 0; i < 12; i++)
+            mec_tensor_destroy(in[i]);
+        mec_graph_destroy(g);
+    }
+    printf("  %d of %d cases ran on oneDNN\n", fast, cases);
+    CHECK(fast == cases);
+}
+
+/* Forms the oneDNN kernel hands to the reference kernel (asymmetric
+ * weights, with channels-last y; a 1-D convolution, y contiguous; a sum
+ * scale that is not a constant): equal to the reference, also when y is the
+ * sum's buffer (the fallback's channels-last copy of the sum, or the
+ * reference reading sum[i] before writing y[i]). */
+static void test_qconv_sum_fallback(void) {
+    for (int form = 0; form < 6; form++) {
+        sum_case sc;
+        random_sum_case(&sc);
+        sc.st = sc.yt;
+        int kind = form % 3, nsp = kind == 1 ? 1 : 2;
+        bool inplace = form >= 3;
+        if (kind == 0) sc.w_zp = irand(1, 5);
+        mec_tensor *in[12];
+        mec_graph *g = NULL;
+        sum_case_inputs(&sc, in, &g, nsp);
+        uint32_t consts = (0x7feu & ~(sc.bias ? 0u : 1u << 8)) & ~(kind == 2 ? 1u << 9 : 0u);
+        mec_tensor a, b;
+        CHECK_OK(run_kernel(g, 0, 1, "ref", 12, in, &a, consts));
+        log_capture_begin();
+        mec_status st = run_kernel_ex(g, 0, 1, "auto", 12, in, &b, consts, inplace);
+        int fast = log_capture_end("): oneDNN ");
+        CHECK_OK(st);
+        CHECK(fast == 0);
+        /* y channels-last where the fast kernel runs 2-D convolutions */
+        CHECK(!b.data || (nsp == 2) == (b.strides[1] == 1 && b.shape[1] > 1));
+        int64_t differ = 0;
+        for (int64_t i = 0; a.data && b.data && i < mec_tensor_numel(&a); i++)
+            differ += get_q(&a, i) != get_q(&b, i);
+        CHECK(a.data && b.data && differ == 0);
+        mec_tensor_release(&a);
+        mec_tensor_release(&b);
+        for (int i = 0; i < 12; i++)
+            mec_tensor_destroy(in[i]);
+        mec_graph_destroy(g);
+    }
+}
+
+/* mec.QConv's reference with a sum against a hand computation: y =
+ * saturate(round(act(mult[m] * (acc + B[m]) + sum_mult * (sum - sum_zp))) + y_zp),
+ * no intermediate rounding of the conv's output. */
+static void test_qconv_sum_ref_by_hand(void) {
+    int64_t xs[] = {1, 2, 3, 3}, ws[] = {2, 2, 2, 2}, ms[] = {2}, ys[] = {1, 2, 2, 2};
+    mec_tensor *in[12] = {rand_q(MEC_U8, 4, xs, 0, 255),
+                          scalar_f(0.02f),
+                          scalar_q(MEC_U8, 130),
+                          rand_q(MEC_I8, 4, ws, -127, 127),
+                          tensor(MEC_F32, 1, ms),
+                          tensor(MEC_I8, 1, ms),
+                          scalar_f(0.03f),
+                          scalar_q(MEC_U8, 100),
+                          rand_q(MEC_I32, 1, ms, -2000, 2000),
+                          scalar_f(0.05f),
+                          scalar_q(MEC_I8, -7),
+                          rand_q(MEC_I8, 4, ys, -128, 127)};
+    ((float *)in[4]->data)[0] = 0.004f;
+    ((float *)in[4]->data)[1] = 0.007f;
+    mec_tensor_set_f64(in[5], 1, 3); /* an asymmetric channel: the reference takes it */
+    for (int relu = 0; relu < 2; relu++) {
+        mec_graph *g = one_node("QConv", "mec", 13, 12);
+        mec_node_set_string(g, 0, "activation", relu ? "Relu" : "");
+        mec_tensor y;
+        CHECK_OK(run_kernel(g, 0, 1, "ref", 12, in, &y, 0x7fe));
+        int exact = 0;
+        for (int m = 0; y.data && m < 2; m++)
+            for (int oh = 0; oh < 2; oh++)
+                for (int ow = 0; ow < 2; ow++) {
+                    int32_t acc = (int32_t)get_q(in[8], m);
+                    for (int c = 0; c < 2; c++)
+                        for (int kh = 0; kh < 2; kh++)
+                            for (int kw = 0; kw < 2; kw++)
+                                acc +=
+                                    (int32_t)(get_q(in[0], (c * 3 + oh + kh) * 3 + ow + kw) - 130) *
+                                    (int32_t)(get_q(in[3], ((m * 2 + c) * 2 + kh) * 2 + kw) -
+                                              get_q(in[5], m));
+                    int i = (m * 2 + oh) * 2 + ow;
+                    float mult = 0.02f * ((float *)in[4]->data)[m] / 0.03f, smult = 0.05f / 0.03f;
+                    float v = (float)acc * mult + (float)(get_q(in[11], i) + 7) * smult;
+                    if (relu && !(v > 0)) v = 0;
+                    float q = rintf(v) + 100.0f;
+                    q = q < 0 ? 0 : q > 255 ? 255 : q;
+                    exact += get_q(&y, i) == (int64_t)q;
+                }
+        CHECK(exact == 8);
+        mec_tensor_release(&y);
+        mec_graph_destroy(g);
+    }
+    for (int i = 0; i < 12; i++)
+        mec_tensor_destroy(in[i]);
+}
+
+/* Malformed sums are refused at infer: a wrong shape, a zero point of
+ * another dtype, 10 or 11 inputs. */
+static void test_qconv_sum_bad_inputs(void) {
+    sum_case sc;
+    random_sum_case(&sc);
+    sc.bias = true;
+    mec_tensor *in[12];
+    mec_graph *g = NULL;
+    sum_case_inputs(&sc, in, &g, 2);
+    mec_tensor y;
+    CHECK_OK(run_kernel(g, 0, 1, "ref", 12, in, &y, 0x7fe));
+    mec_tensor_release(&y);
+    for (int n_in = 10; n_in <= 11; n_in++)
+        CHECK(run_kernel(g, 0, 1, "auto", n_in, in, &y, 0x7fe) == MEC_ERR_GRAPH);
+    mec_tensor *sum = in[11];
+    int64_t bad[] = {sum->shape[0], sum->shape[1], sum->shape[2], sum->shape[3] + 1};
+    in[11] = tensor(sum->dtype, 4, bad);
+    CHECK(run_kernel(g, 0, 1, "auto", 12, in, &y, 0x7fe) == MEC_ERR_SHAPE);
+    mec_tensor_destroy(in[11]);
+    in[11] = sum;
+    mec_tensor *zp = in[10];
+    in[10] = scalar_q(sum->dtype == MEC_U8 ? MEC_I8 : MEC_U8, 0);
+    CHECK(run_kernel(g, 0, 1, "ref", 12, in, &y, 0x7fe) == MEC_ERR_DTYPE);
+    mec_tensor_destroy(in[10]);
+    in[10] = zp;
+    for (int i = 0; i < 12; i++)
+        mec_tensor_destroy(in[i]);
+    mec_graph_destroy(g);
+}
+
 /* ------------------------------------------------------------ the pass */
 
 static mec_graph *qg;
@@ -568,19 +885,22 @@ static void add(const char *op, int n_in, const char **in, const char *out) {
     const char *o[] = {out};
     mec_graph_add_node(qg, op, "", out, n_in, in, 1, o, NULL);
 }
-/* t → QuantizeLinear → DequantizeLinear with fresh uint8 params; returns "t_dq". */
-static void qdq(const char *t, float scale, int zp, char *dq_name) {
+/* t → QuantizeLinear → DequantizeLinear with fresh params of dtype dt; returns "t_dq". */
+static void qdq_t(const char *t, mec_dtype dt, float scale, int zp, char *dq_name) {
     char s[64], z[64], q[64];
     snprintf(s, sizeof s, "%s_s", t);
     snprintf(z, sizeof z, "%s_z", t);
     snprintf(q, sizeof q, "%s_q", t);
     sprintf(dq_name, "%s_dq", t);
     init(s, scalar_f(scale));
-    init(z, scalar_q(MEC_U8, zp));
+    init(z, scalar_q(dt, zp));
     const char *qi[] = {t, s, z}, *di[] = {q, s, z};
     add("QuantizeLinear", 3, qi, q);
     add("DequantizeLinear", 3, di, dq_name);
     n_qp++;
+}
+static void qdq(const char *t, float scale, int zp, char *dq_name) {
+    qdq_t(t, MEC_U8, scale, zp, dq_name);
 }
 /* constant int8 weights (M, ...) behind a per-channel (axis 0) DQ */
 static void qweight(const char *name, int nd, const int64_t *shape, bool per_channel) {
@@ -642,7 +962,7 @@ static mec_graph *build_qdq(void) {
     for (int m = 0; m < 8; m++) ((float *)b2->data)[m] = frand(-0.5f, 0.5f);
     init("b2", b2);
     add("Conv", 3, (const char *[]){c1_dq, "w2", "b2"}, "c2");
-    qdq("c2", 0.02f, 120, c2_dq);
+    qdq("c2", 0.05f, 120, c2_dq); /* wide enough not to saturate: the fused conv would not */
     add("Add", 2, (const char *[]){c2_dq, mp_dq}, "sum");
     add("Relu", 1, (const char *[]){"sum"}, "r2");
     qdq("r2", 0.025f, 0, r_dq);
@@ -692,9 +1012,10 @@ static void test_qdq_pass(void) {
         /* only the input's Q and the output's DQ are left */
         CHECK(count_op(opt, "QuantizeLinear") == 1);
         CHECK(count_op(opt, "DequantizeLinear") == 1);
-        CHECK(count_op(opt, "QConv") == 1);
-        CHECK(count_op(opt, "QLinearConv") == 1);
-        CHECK(count_op(opt, "QAdd") == 1);
+        /* Conv+Relu, and Conv2 with the residual Add+Relu folded in */
+        CHECK(count_op(opt, "QConv") == 2);
+        CHECK(count_op(opt, "QLinearConv") == 0);
+        CHECK(count_op(opt, "QAdd") == 0);
         CHECK(count_op(opt, "QLinearMatMul") == 1);
         CHECK(count_op(opt, "Conv") == 0 && count_op(opt, "Relu") == 0 && count_op(opt, "Add") == 0);
         CHECK(count_op(opt, "MaxPool") == 1 && count_op(opt, "Flatten") == 1);
@@ -721,6 +1042,215 @@ static void test_qdq_pass(void) {
     mec_tensor_destroy(c);
     mec_tensor_destroy(x);
     mec_graph_destroy(g);
+}
+
+/* Residual blocks as ResNet's QDQ export has them:
+ *   x → Q → DQ → Conv3x3 → Relu → Q → DQ → Conv3x3 → Q → DQ (c2)
+ *   x's DQ → Conv1x1 (the downsample, after c2 in node order) → Q(int8) → DQ (d)
+ *   s = Add(c2, d) → Relu → Q → DQ         ⇒ c2 takes the add, d dies there (in place)
+ *   t = Add(s, Conv1x1(s) → Q → DQ) → Q → DQ → y_t ⇒ that conv takes it (operand b,
+ *                                            no Relu); s is still read after it (not in place)
+ *   f = Add(Conv1x1(c1) → Q → DQ, s) → Relu → Q → DQ → y ⇒ that conv takes it; s dies
+ *                                            there (in place: u8 like f)
+ * Scales wide enough that the conv outputs do not saturate (the fused op
+ * skips that saturation). */
+static mec_graph *build_qdq_residual(void) {
+    mec_graph_create("qdq_res", &qg);
+    mec_graph_set_opset(qg, "", 13);
+    int64_t xs[] = {1, 16, 8, 8}, w3[] = {16, 16, 3, 3}, w1[] = {16, 16, 1, 1};
+    mec_graph_add_input(qg, "x", MEC_F32, 4, xs, NULL, NULL);
+    char x_dq[64], c1_dq[64], c2_dq[64], d_dq[64], s_dq[64], c3_dq[64], t_dq[64], c4_dq[64],
+        f_dq[64];
+    qdq("x", 0.02f, 128, x_dq);
+    qweight("w1", 4, w3, true);
+    add("Conv", 2, (const char *[]){x_dq, "w1"}, "c1");
+    mec_node_set_ints(qg, qg->n_nodes - 1, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    add("Relu", 1, (const char *[]){"c1"}, "r1");
+    qdq("r1", 0.1f, 0, c1_dq);
+    qweight("w2", 4, w3, true);
+    add("Conv", 2, (const char *[]){c1_dq, "w2"}, "c2");
+    mec_node_set_ints(qg, qg->n_nodes - 1, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    qdq("c2", 0.5f, 128, c2_dq);
+    qweight("wd", 4, w1, false);
+    add("Conv", 2, (const char *[]){x_dq, "wd"}, "d");
+    qdq_t("d", MEC_I8, 0.07f, -5, d_dq);
+    add("Add", 2, (const char *[]){c2_dq, d_dq}, "s");
+    add("Relu", 1, (const char *[]){"s"}, "sr");
+    qdq("sr", 0.5f, 0, s_dq);
+    qweight("w3", 4, w1, true);
+    add("Conv", 2, (const char *[]){s_dq, "w3"}, "c3");
+    qdq("c3", 0.6f, 128, c3_dq);
+    add("Add", 2, (const char *[]){s_dq, c3_dq}, "t");
+    qdq("t", 0.8f, 128, t_dq);
+    add("Identity", 1, (const char *[]){t_dq}, "y_t");
+    mec_graph_add_output(qg, "y_t", NULL);
+    qweight("w4", 4, w1, true);
+    add("Conv", 2, (const char *[]){c1_dq, "w4"}, "c4");
+    qdq("c4", 0.3f, 128, c4_dq);
+    add("Add", 2, (const char *[]){c4_dq, s_dq}, "f");
+    add("Relu", 1, (const char *[]){"f"}, "fr");
+    qdq("fr", 0.5f, 0, f_dq);
+    add("Identity", 1, (const char *[]){f_dq}, "y");
+    mec_graph_add_output(qg, "y", NULL);
+    return qg;
+}
+
+static mec_tensor *residual_input(void) {
+    int64_t xs[] = {1, 16, 8, 8};
+    mec_tensor *x = tensor(MEC_F32, 4, xs);
+    for (int64_t i = 0; i < mec_tensor_numel(x); i++)
+        ((float *)x->data)[i] = frand(-2.5f, 2.5f);
+    return x;
+}
+
+/* Runs g on x (optimised or not, kernels `impl`) for the outputs `names`. */
+static void run_sess_outs(mec_graph *g, bool optimize, const char *impl, const mec_tensor *x, int n,
+                          const char *const *names, mec_tensor **out, mec_graph **kept) {
+    mec_sess_options o;
+    mec_sess_options_default(&o);
+    o.optimize = optimize;
+    o.impl = impl;
+    mec_sess *s = NULL;
+    for (int i = 0; i < n; i++)
+        out[i] = NULL;
+    CHECK_OK(mec_sess_create(g, &o, &s));
+    if (!s) return;
+    if (kept) mec_graph_clone(mec_sess_graph(s), kept);
+    const char *in[] = {"x"};
+    CHECK_OK(mec_sess_run(s, 1, in, &x, n, names, out));
+    mec_sess_destroy(s);
+}
+
+/* Steps (of `step`) between the values of a and b: the largest, and how
+ * many differ by more than `within`. Uint8/int8 or float. */
+static int64_t steps_apart(const mec_tensor *a, const mec_tensor *b, float step, int64_t within,
+                           int64_t *beyond) {
+    int64_t worst = 0;
+    *beyond = 0;
+    for (int64_t i = 0; i < mec_tensor_numel(a); i++) {
+        double va = a->dtype == MEC_F32 ? ((const float *)a->data)[i] : (double)get_q(a, i),
+               vb = b->dtype == MEC_F32 ? ((const float *)b->data)[i] : (double)get_q(b, i);
+        int64_t d = llround(fabs(va - vb) / step);
+        worst = d > worst ? d : worst;
+        *beyond += d > within;
+    }
+    return worst;
+}
+
+/* The residual Adds become the convolutions' sums: no mec.QAdd left, each
+ * residual computed before the conv that reads it. The first fused block's
+ * output (its inputs are the same in both graphs) is within one step of the
+ * unoptimised QDQ graph's, the graph outputs (two fused ops deep) within
+ * two, with the reference and the oneDNN kernels; the sessions run with y
+ * sharing the residual's buffer where it dies. */
+static void test_qdq_residual_pass(void) {
+    mec_graph *g = build_qdq_residual();
+    mec_tensor *x = residual_input();
+    mec_graph *opt = NULL;
+    const char *outs[] = {"y", "y_t"}, *mid[] = {"sr_q"};
+    const float steps[] = {0.5f, 0.8f};
+    mec_tensor *a[2], *b[2], *c[2], *ma, *mb, *mc;
+    run_sess_outs(g, false, "ref", x, 2, outs, a, NULL);
+    run_sess_outs(g, true, "ref", x, 2, outs, b, &opt);
+    run_sess_outs(g, true, "auto", x, 2, outs, c, NULL);
+    run_sess_outs(g, false, "ref", x, 1, mid, &ma, NULL);
+    run_sess_outs(g, true, "ref", x, 1, mid, &mb, NULL);
+    run_sess_outs(g, true, "auto", x, 1, mid, &mc, NULL);
+    CHECK(opt != NULL);
+    if (opt) {
+        CHECK(count_op(opt, "QAdd") == 0);
+        CHECK(count_op(opt, "QConv") == 4);
+        CHECK(count_op(opt, "QLinearConv") == 1); /* the downsample */
+        CHECK(count_op(opt, "QuantizeLinear") == 1 && count_op(opt, "DequantizeLinear") == 2);
+        int with_sum = 0;
+        for (int i = 0; i < opt->n_nodes; i++) {
+            const mec_node *n = &opt->nodes[i];
+            if (strcmp(n->op_type, "QConv") || n->n_in != 12) continue;
+            with_sum++;
+            int p = opt->values[n->in[11]].producer;
+            CHECK(p >= 0 && p < i);
+        }
+        CHECK(with_sum == 3);
+        mec_graph_destroy(opt);
+    }
+    int64_t beyond, worst;
+    if (ma && mb && mc) {
+        int64_t n = mec_tensor_numel(ma), zeros = 0;
+        for (int64_t i = 0; i < n; i++)
+            zeros += get_q(ma, i) == 0;
+        CHECK(steps_apart(ma, mb, 1, 1, &beyond) <= 1);
+        worst = steps_apart(ma, mc, 1, 1, &beyond);
+        CHECK(worst <= 1);
+        steps_apart(ma, mc, 1, 0, &beyond);
+        printf("  first block: worst %lld step, %lld of %lld differ\n", (long long)worst,
+               (long long)beyond, (long long)n);
+        CHECK(beyond * 2 <= n && zeros * 4 <= n * 3);
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!a[k] || !b[k] || !c[k]) {
+            CHECK(!"missing output");
+            continue;
+        }
+        CHECK(mec_tensor_same_shape(a[k], b[k]) && mec_tensor_same_shape(a[k], c[k]));
+        int64_t n = mec_tensor_numel(a[k]), distinct = 0, off_b, off_c, far_b, far_c;
+        for (int64_t i = 1; i < n; i++)
+            distinct += ((float *)a[k]->data)[i] != ((float *)a[k]->data)[i - 1];
+        int64_t wb = steps_apart(a[k], b[k], steps[k], 0, &off_b);
+        int64_t wc = steps_apart(a[k], c[k], steps[k], 0, &off_c);
+        steps_apart(a[k], b[k], steps[k], 1, &far_b);
+        steps_apart(a[k], c[k], steps[k], 1, &far_c);
+        printf("  output %s: worst %lld / %lld steps (ref / oneDNN), %lld / %lld of %lld differ, "
+               "%lld / %lld by 2\n",
+               outs[k], (long long)wb, (long long)wc, (long long)off_b, (long long)off_c,
+               (long long)n, (long long)far_b, (long long)far_c);
+        CHECK(wb <= 2 && wc <= 2);
+        CHECK(far_b * 20 <= n && far_c * 20 <= n);
+        CHECK(distinct > n / 4);
+    }
+    for (int k = 0; k < 2; k++) {
+        mec_tensor_destroy(a[k]);
+        mec_tensor_destroy(b[k]);
+        mec_tensor_destroy(c[k]);
+    }
+    mec_tensor_destroy(ma);
+    mec_tensor_destroy(mb);
+    mec_tensor_destroy(mc);
+    mec_tensor_destroy(x);
+    mec_graph_destroy(g);
+}
+
+/* Every allocation of creating and running a session on the residual graph
+ * (the pass with its shape inference, the fused kernels' prepare) fails in
+ * turn: a clean error. */
+static void test_qdq_residual_alloc_failures(void) {
+    mec_tensor *x = residual_input();
+    int clean = 0, failed = 0;
+    for (long k = 0; k < 5000; k++) {
+        mec_graph *g = build_qdq_residual();
+        mec_sess *s = NULL;
+        mec_tensor *y = NULL;
+        const char *in[] = {"x"}, *outs[] = {"y", "y_t"};
+        mec_tensor *y2[2] = {NULL, NULL};
+        mec_alloc_fail_after(k);
+        mec_status st = mec_sess_create(g, NULL, &s);
+        if (!st) st = mec_sess_run(s, 1, in, (const mec_tensor *const *)&x, 2, outs, y2);
+        y = y2[0];
+        mec_tensor_destroy(y2[1]);
+        mec_alloc_fail_after(-1);
+        CHECK(st == MEC_OK || st == MEC_ERR_NOMEM);
+        if (st == MEC_OK)
+            clean++;
+        else
+            failed++;
+        CHECK((st == MEC_OK) == (y != NULL));
+        mec_tensor_destroy(y);
+        mec_sess_destroy(s);
+        mec_graph_destroy(g);
+        if (st == MEC_OK && clean > 2) break; /* past the last allocation */
+    }
+    printf("  %d allocations failed in turn, then clean runs\n", failed);
+    CHECK(clean == 3 && failed > 100);
+    mec_tensor_destroy(x);
 }
 
 /* constant weights of dtype dt behind a DQ with a scale per entry of `axis`
@@ -937,5 +1467,12 @@ int main(void) {
     RUN(test_qdq_matmul_pass);
     RUN(test_qdq_matmul_alloc_failures);
     RUN(test_qdq_left_alone);
+    /* after the tests above, whose random inputs stay what they were */
+    RUN(test_qconv_sum_ref_by_hand);
+    RUN(test_qconv_sum_fast_vs_ref);
+    RUN(test_qconv_sum_fallback);
+    RUN(test_qconv_sum_bad_inputs);
+    RUN(test_qdq_residual_pass);
+    RUN(test_qdq_residual_alloc_failures);
     return TEST_SUMMARY();
 }

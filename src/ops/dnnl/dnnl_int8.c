@@ -1,9 +1,10 @@
 /* Fast int8 kernels (impl "dnnl"): QLinearConv and mec.QConv on oneDNN's
  * int8 convolution (u8/s8 activations, s8 weights packed once, per-channel
- * output scales, src/dst zero points, s32 bias, ReLU post-op; activations
- * channels-last between convolutions), and mec.QAdd as an AVX-512 loop. What
- * they do not run (asymmetric weights, non-constant scales, other ranks, a
- * shape oneDNN only has naive loops for) runs the reference kernel. */
+ * output scales, src/dst zero points, s32 bias, a residual sum and ReLU as
+ * post-ops; activations channels-last between convolutions), and mec.QAdd
+ * as an AVX-512 loop. What they do not run (asymmetric weights, non-constant
+ * scales, other ranks, a shape oneDNN only has naive loops for) runs the
+ * reference kernel. */
 #include "../fused.h"
 #include "../qdq_fused.h"
 #include "../quant_util.h"
@@ -18,7 +19,7 @@ typedef struct qconv_state {
     mec_dnnl_fallback fb;
     mec_dnnl_call call;
     mec_dnnl_weights w;
-    bool has_bias, src_to_nhwc, relu_clamp;
+    bool has_bias, has_sum, src_to_nhwc;
     float *scales; /* owned: per output channel x_scale * w_scale / y_scale */
     size_t scratchpad, packed_off, packed_bytes, src_off;
     int64_t out_strides[4];
@@ -63,14 +64,21 @@ static bool is_q8_dtype(mec_dtype t) { return t == MEC_U8 || t == MEC_I8; }
 static bool is_qconv(const mec_op_ctx *ctx) { return !strcmp(ctx->node->op_type, "QConv"); }
 
 /* Inputs that must be constant: the scales and zero points (baked into the
- * primitive) — bits 1, 2, 4, 5, 6, 7. */
+ * primitive) — bits 1, 2, 4, 5, 6, 7, and a sum's 9, 10. */
 #define QCONV_CONST_MASK ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7))
+#define QCONV_SUM_CONST_MASK ((1u << 9) | (1u << 10))
+
+/* mec.QConv with the trailing (sum_scale, sum_zp, sum): the residual */
+static const mec_tensor *qconv_sum(const mec_op_ctx *ctx) {
+    return is_qconv(ctx) && mec_qconv_has_sum(ctx) ? ctx->in[11] : NULL;
+}
 
 /* What oneDNN runs here: 2-D, s8 weights with zero points 0, constant
  * quantization parameters, data present. */
 static bool qconv_handled(const mec_op_ctx *ctx) {
     const mec_tensor *x = ctx->in[0], *w = ctx->in[3], *y = ctx->out[0];
-    if (x->ndim != 4 || w->dtype != MEC_I8 || !y || (ctx->const_inputs & QCONV_CONST_MASK) != QCONV_CONST_MASK)
+    const uint32_t mask = QCONV_CONST_MASK | (qconv_sum(ctx) ? QCONV_SUM_CONST_MASK : 0);
+    if (x->ndim != 4 || w->dtype != MEC_I8 || !y || (ctx->const_inputs & mask) != mask)
         return false;
     if (mec_tensor_numel(x) <= 0 || mec_tensor_numel(y) <= 0) return false;
     const mec_tensor *wz = ctx->in[5];
@@ -120,7 +128,7 @@ static dnnl_status_t md_typed(dnnl_memory_desc_t *md, const mec_tensor *t, int n
 
 static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_nhwc, mec_status *st) {
     const mec_tensor *x = ctx->in[0], *w = ctx->in[3], *y = ctx->out[0];
-    const mec_tensor *b = ctx->n_in > 8 ? ctx->in[8] : NULL;
+    const mec_tensor *b = ctx->n_in > 8 ? ctx->in[8] : NULL, *sum = qconv_sum(ctx);
     dnnl_engine_t engine;
     *st = MEC_OK;
     if ((*st = mec_dnnl_env(ctx, &engine, NULL))) return dnnl_runtime_error;
@@ -190,10 +198,19 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_n
                                                   cs->scales);
     if (s == dnnl_success && x_zp) s = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &x_zp);
     if (s == dnnl_success && y_zp) s = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &y_zp);
-    if (s == dnnl_success && act == MEC_ACT_RELU) {
-        /* ReLU before the dst zero point is added: a clamp at y_zp */
+    if (s == dnnl_success && (sum || act == MEC_ACT_RELU)) {
         s = dnnl_post_ops_create(&po);
-        if (s == dnnl_success) s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        /* the residual, copied into dst before the run (or dst took over its
+         * buffer), is read back as (sum - sum_zp) * sum_scale / y_scale and
+         * added to the scaled accumulator, before the ReLU */
+        if (s == dnnl_success && sum) {
+            const float sum_scale = *(const float *)ctx->in[9]->data;
+            const int32_t sum_zp = (int32_t)mec_tensor_get_i64(ctx->in[10], 0);
+            s = dnnl_post_ops_append_sum_v3(po, sum_scale / y_scale, sum_zp, dnnl_dt(sum->dtype));
+        }
+        /* ReLU before the dst zero point is added: a clamp at y_zp */
+        if (s == dnnl_success && act == MEC_ACT_RELU)
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
     }
     if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
@@ -221,13 +238,16 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_n
                                         &reorder_sp)))
         return dnnl_runtime_error;
     cs->has_bias = b != NULL;
+    cs->has_sum = sum != NULL;
     cs->scratchpad = cs->call.scratchpad_bytes > reorder_sp ? cs->call.scratchpad_bytes : reorder_sp;
     cs->packed_off = mec_dnnl_align(cs->scratchpad);
     cs->packed_bytes = packed;
     cs->src_to_nhwc = src_to_nhwc;
     cs->src_off = mec_dnnl_align(cs->packed_off + packed);
-    mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, weights %s", ctx->node->name, ctx->node->op_type,
-            cs->call.impl, cs->w.reorder ? (w_const ? "packed once" : "packed per run") : "as they are");
+    mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, weights %s%s", ctx->node->name,
+            ctx->node->op_type, cs->call.impl,
+            cs->w.reorder ? (w_const ? "packed once" : "packed per run") : "as they are",
+            sum ? ", residual summed" : "");
     return dnnl_success;
 }
 
@@ -275,7 +295,7 @@ mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch
     return st;
 }
 
-// y: (N, M, OH, OW) u8/s8 = requantize(conv(x - x_zp, w) + B) [relu at y_zp]
+// y: (N, M, OH, OW) u8/s8 = requantize(conv(x - x_zp, w) + B [+ sum]) [relu at y_zp]
 mec_status mec_dnnl_qconv_exec(mec_op_ctx *ctx) {
     qconv_state *cs = ctx->state;
     if (!cs) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
@@ -294,6 +314,10 @@ mec_status mec_dnnl_qconv_exec(mec_op_ctx *ctx) {
     data[n++] = (void *)w;
     if (cs->has_bias) data[n++] = ctx->in[8]->data;
     data[n++] = ctx->out[0]->data;
+    /* y = the residual, then the conv sums into it; nothing to copy when the
+     * session gave y the residual's buffer (same shape and strides) */
+    if (cs->has_sum && ctx->out[0]->data != ctx->in[11]->data)
+        mec_dnnl_copy(ctx->out[0], ctx->in[11]);
     dnnl_status_t s = mec_dnnl_call_run(&cs->call, data, scratch);
     if (s != dnnl_success) return mec_dnnl_error(ctx, s, "running the int8 convolution");
     return MEC_OK;
@@ -713,13 +737,15 @@ mec_status mec_dnnl_qpool_exec(mec_op_ctx *ctx) {
 
 /* ------------------------------------------------------------------ table */
 
-#define QCONV(op, dom, lo, hi)                                                                   \
-    {op, dom, lo, hi, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qconv_infer, mec_dnnl_qconv_exec,     \
-     mec_dnnl_qconv_prepare, mec_dnnl_qconv_release, mec_qconv_flops}
+#define QCONV(op, dom, lo, hi, flags)                                                            \
+    {op, dom, lo, hi, "dnnl", MEC_KF_STRIDED | (flags), 0, mec_dnnl_qconv_infer,                \
+     mec_dnnl_qconv_exec, mec_dnnl_qconv_prepare, mec_dnnl_qconv_release, mec_qconv_flops}
 
 const mec_kernel mec_kernels_dnnl_int8[] = {
-    QCONV("QLinearConv", "", 10, 22),
-    QCONV("QConv", "mec", 1, 1),
+    QCONV("QLinearConv", "", 10, 22, 0),
+    /* y may take over the residual's buffer: the sum post-op reads dst in
+     * place, the reference reads sum[i] before writing y[i] */
+    QCONV("QConv", "mec", 1, 1, MEC_KF_SUM_INPLACE),
     /* the oneDNN float MaxPool's opsets: this entry hands float to it */
     {"MaxPool", "", 8, 17, "dnnl", MEC_KF_STRIDED, 0, mec_dnnl_qpool_infer, mec_dnnl_qpool_exec,
      mec_dnnl_qpool_prepare, mec_dnnl_qpool_release, mec_dnnl_ref_flops},
