@@ -136,20 +136,93 @@ void mec_tensor_destroy(mec_tensor *t) {
     mec_free(t);
 }
 
-/* Copies a strided tensor element by element into contiguous dst. */
+/* dst[i * ds + j] = src[i * ss_i + j * ss_j] over a bi × bj tile, for the
+ * element sizes that have a type (others go through memcpy). */
+#define COPY_TILE(T)                                                                             \
+    do {                                                                                         \
+        T *d_ = (T *)(void *)dst;                                                                \
+        const T *s_ = (const T *)(const void *)src;                                              \
+        for (int64_t i = 0; i < bi; i++)                                                         \
+            for (int64_t j = 0; j < bj; j++) d_[i * ds + j] = s_[i * ss_i + j * ss_j];            \
+    } while (0)
+
+static void copy_tile(char *dst, const char *src, size_t esize, int64_t bi, int64_t bj, int64_t ds,
+                      int64_t ss_i, int64_t ss_j) {
+    switch (esize) {
+    case 1: COPY_TILE(uint8_t); break;
+    case 2: COPY_TILE(uint16_t); break;
+    case 4: COPY_TILE(uint32_t); break;
+    case 8: COPY_TILE(uint64_t); break;
+    default:
+        for (int64_t i = 0; i < bi; i++)
+            for (int64_t j = 0; j < bj; j++)
+                memcpy(dst + (size_t)(i * ds + j) * esize, src + (size_t)(i * ss_i + j * ss_j) * esize, esize);
+    }
+}
+
+/* Copies a strided tensor into contiguous dst. Size-1 dims are dropped and
+ * dims the source walks in order are merged; the innermost remaining dim of
+ * dst is then copied in tiles against the source's unit-stride dim when it
+ * has one (a layout permutation such as NHWC → NCHW becomes a blocked
+ * transpose), else row by row. */
 static void copy_strided(char *dst, const mec_tensor *src, size_t esize) {
-    int nd = src->ndim;
+    int64_t shape[MEC_MAX_DIMS], ss[MEC_MAX_DIMS], ds[MEC_MAX_DIMS];
+    int nd = 0;
+    for (int d = 0; d < src->ndim; d++) {
+        if (src->shape[d] == 1) continue;
+        if (src->shape[d] == 0) return;
+        if (nd && ss[nd - 1] == src->shape[d] * src->strides[d]) {
+            shape[nd - 1] *= src->shape[d]; /* the source walks these two dims in order */
+            ss[nd - 1] = src->strides[d];
+            continue;
+        }
+        shape[nd] = src->shape[d];
+        ss[nd++] = src->strides[d];
+    }
+    if (nd == 0) {
+        memcpy(dst, src->data, esize);
+        return;
+    }
+    int64_t acc = 1;
+    for (int d = nd - 1; d >= 0; d--) {
+        ds[d] = acc;
+        acc *= shape[d];
+    }
+    /* the tile: rows along dim `ti` (the source's unit-stride dim when it is
+     * not the innermost one), columns along the innermost dim */
+    int last = nd - 1, ti = -1;
+    for (int d = 0; d < last; d++)
+        if (ss[d] == 1) ti = d;
+    const int64_t tile = 32;
     int64_t idx[MEC_MAX_DIMS] = {0};
-    int64_t n = mec_tensor_numel(src);
     const char *base = src->data;
-    for (int64_t k = 0; k < n; k++) {
-        int64_t off = 0;
-        for (int d = 0; d < nd; d++) off += idx[d] * src->strides[d];
-        memcpy(dst + (size_t)k * esize, base + off * (int64_t)esize, esize);
-        for (int d = nd - 1; d >= 0; d--) {
-            if (++idx[d] < src->shape[d]) break;
+    for (;;) {
+        int64_t so = 0, doff = 0;
+        for (int d = 0; d < last; d++) {
+            so += idx[d] * ss[d];
+            doff += idx[d] * ds[d];
+        }
+        if (ti < 0) {
+            copy_tile(dst + doff * (int64_t)esize, base + so * (int64_t)esize, esize, 1, shape[last], 0, 0,
+                      ss[last]);
+        } else {
+            for (int64_t i0 = 0; i0 < shape[ti]; i0 += tile)
+                for (int64_t j0 = 0; j0 < shape[last]; j0 += tile) {
+                    int64_t bi = shape[ti] - i0 < tile ? shape[ti] - i0 : tile;
+                    int64_t bj = shape[last] - j0 < tile ? shape[last] - j0 : tile;
+                    copy_tile(dst + (doff + i0 * ds[ti] + j0) * (int64_t)esize,
+                              base + (so + i0 + j0 * ss[last]) * (int64_t)esize, esize, bi, bj, ds[ti], 1,
+                              ss[last]);
+                }
+        }
+        /* next index over the outer dims (the tile's dims are done whole) */
+        int d = last - 1;
+        for (; d >= 0; d--) {
+            if (d == ti) continue;
+            if (++idx[d] < shape[d]) break;
             idx[d] = 0;
         }
+        if (d < 0) break;
     }
 }
 

@@ -2,6 +2,8 @@
 #include "mec/core.h"
 #include "test.h"
 
+#include <string.h>
+
 static void test_error_message(void) {
     mec_status st = mec_error(MEC_ERR_SHAPE, "node '%s': input %d has %d dims", "Conv_1", 1, 3);
     CHECK(st == MEC_ERR_SHAPE);
@@ -33,6 +35,76 @@ static void test_tensor_basic(void) {
     if (c) CHECK_NEAR(((float *)c->data)[3], 1.0, 0);
     mec_tensor_destroy(c);
     mec_tensor_destroy(t);
+}
+
+/* Strided copies against element-by-element reads: random shapes, random
+ * dim orders of a dense buffer (NHWC-like permutations), sliced views with
+ * gaps, size-1 and zero-size dims, every element size. */
+static void test_tensor_copy_strided(void) {
+    uint64_t rng = 0x2545F4914F6CDD1Dull;
+#define NEXT() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
+    const mec_dtype types[] = {MEC_U8, MEC_F16, MEC_F32, MEC_F64};
+    int bad = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        mec_dtype dt = types[trial % 4];
+        int nd = 1 + (int)(NEXT() % 5);
+        int64_t shape[MEC_MAX_DIMS], step[MEC_MAX_DIMS], full[MEC_MAX_DIMS];
+        for (int d = 0; d < nd; d++) {
+            shape[d] = (int64_t)(NEXT() % 40);
+            if (NEXT() % 4 == 0) shape[d] = 1;
+            if (trial % 50 == 7 && d == 0) shape[d] = 0;
+            step[d] = NEXT() % 5 == 0 ? 2 : 1; /* a slice with gaps */
+            full[d] = shape[d] * step[d] + 1;
+        }
+        /* a dense buffer laid out in a random dim order */
+        int order[MEC_MAX_DIMS];
+        for (int d = 0; d < nd; d++) order[d] = d;
+        for (int d = nd - 1; d > 0; d--) {
+            int j = (int)(NEXT() % (uint64_t)(d + 1)), t = order[d];
+            order[d] = order[j];
+            order[j] = t;
+        }
+        int64_t bstride[MEC_MAX_DIMS], total = 1;
+        for (int k = nd - 1; k >= 0; k--) {
+            bstride[order[k]] = total;
+            total *= full[order[k]];
+        }
+        if (total > (1 << 22)) continue;
+        mec_tensor *buf = NULL;
+        CHECK_OK(mec_tensor_create(&buf, dt, 1, &total));
+        if (!buf) return;
+        uint8_t *bytes = buf->data;
+        for (int64_t i = 0; i < (int64_t)mec_tensor_bytes(buf); i++) bytes[i] = (uint8_t)NEXT();
+        mec_tensor view = *buf;
+        view.owned = NULL;
+        view.ndim = nd;
+        for (int d = 0; d < nd; d++) {
+            view.shape[d] = shape[d];
+            view.strides[d] = bstride[d] * step[d];
+        }
+        mec_tensor *out = NULL;
+        CHECK_OK(mec_tensor_create(&out, dt, nd, shape));
+        if (!out) {
+            mec_tensor_destroy(buf);
+            return;
+        }
+        CHECK_OK(mec_tensor_copy(out, &view));
+        size_t es = mec_dtype_size(dt);
+        int64_t n = mec_tensor_numel(out), idx[MEC_MAX_DIMS] = {0};
+        for (int64_t k = 0; k < n && !bad; k++) {
+            int64_t off = 0;
+            for (int d = 0; d < nd; d++) off += idx[d] * view.strides[d];
+            if (memcmp((char *)out->data + (size_t)k * es, (char *)buf->data + (size_t)off * es, es)) bad++;
+            for (int d = nd - 1; d >= 0; d--) {
+                if (++idx[d] < shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        mec_tensor_destroy(out);
+        mec_tensor_destroy(buf);
+    }
+#undef NEXT
+    CHECK(bad == 0);
 }
 
 static void test_tensor_bad_dims(void) {
@@ -82,6 +154,7 @@ static void test_threads(void) {
 int main(void) {
     RUN(test_error_message);
     RUN(test_tensor_basic);
+    RUN(test_tensor_copy_strided);
     RUN(test_tensor_bad_dims);
     RUN(test_alloc_injection);
     RUN(test_f16);
