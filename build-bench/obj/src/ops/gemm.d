@@ -1,7 +1,0 @@
-build-bench/obj/src/ops/gemm.o: src/ops/gemm.c src/ops/op_util.h \
- include/mec/ops.h include/mec/graph.h include/mec/core.h src/ops/sgemm.h
-src/ops/op_util.h:
-include/mec/ops.h:
-include/mec/graph.h:
-include/mec/core.h:
-src/ops/sgemm.h:
