@@ -122,10 +122,14 @@ mec_status mec_qconv_ref_infer(mec_op_ctx *ctx) {
     return mec_qconv_has_sum(ctx) ? qconv_check_sum(ctx) : MEC_OK;
 }
 
-/* With a sum: the int32 accumulator conv(x - x_zp, w - w_zp) of y's shape
- * comes from the reference ConvInteger(x, w, x_zp, w_zp). */
-static void qconv_acc_sub(const mec_op_ctx *ctx, const mec_tensor **in4, mec_tensor *acc,
-                          mec_tensor **out1, mec_op_ctx *sub) {
+/* The context of the integer op under a node whose inputs are in
+ * QLinearConv's order (x, x_scale, x_zp, w, w_scale, w_zp, ...): its
+ * (x, w, x_zp, w_zp) and an int32 output acc, as ConvInteger and
+ * MatMulInteger take them. With a sum, QConv's accumulator conv(x - x_zp,
+ * w - w_zp) comes from the reference ConvInteger; QMatMul's product from
+ * MatMulInteger. */
+static void int_acc_sub(const mec_op_ctx *ctx, const mec_tensor **in4, mec_tensor *acc, mec_tensor **out1,
+                        mec_op_ctx *sub) {
     in4[0] = ctx->in[0];
     in4[1] = ctx->in[3];
     in4[2] = ctx->in[2];
@@ -149,7 +153,7 @@ static mec_status qconv_sum_scratch(mec_op_ctx *ctx, mec_tensor *acc, size_t *ac
     mec_tensor *out1[1];
     mec_op_ctx sub;
     memset(acc, 0, sizeof *acc);
-    qconv_acc_sub(ctx, in4, acc, out1, &sub);
+    int_acc_sub(ctx, in4, acc, out1, &sub);
     mec_status st = k->infer(&sub);
     if (st) return st;
     size_t b;
@@ -196,7 +200,7 @@ static mec_status qconv_sum_exec(mec_op_ctx *ctx, mec_fused_act act) {
     const mec_tensor *in4[4];
     mec_tensor *out1[1];
     mec_op_ctx sub;
-    qconv_acc_sub(ctx, in4, &acc, out1, &sub);
+    int_acc_sub(ctx, in4, &acc, out1, &sub);
     acc.data = ctx->scratch;
     sub.scratch = (char *)ctx->scratch + acc_bytes;
     sub.scratch_bytes = sub_bytes;
@@ -349,23 +353,6 @@ static const mec_kernel *ref_matmulinteger(void) {
     return mec_op_find("", "MatMulInteger", 10, "ref");
 }
 
-/* The int32 product (a - a_zp) @ (b - b_zp) as MatMulInteger(a, b, a_zp, b_zp). */
-static void qmatmul_sub(const mec_op_ctx *ctx, const mec_tensor **in4, mec_tensor *acc,
-                        mec_tensor **out1, mec_op_ctx *sub) {
-    in4[0] = ctx->in[0];
-    in4[1] = ctx->in[3];
-    in4[2] = ctx->in[2];
-    in4[3] = ctx->in[5];
-    out1[0] = acc;
-    *sub = *ctx;
-    sub->n_in = 4;
-    sub->in = in4;
-    sub->n_out = 1;
-    sub->out = out1;
-    sub->state = NULL;
-    sub->const_inputs = 0;
-}
-
 /* Checks everything (shapes through MatMulInteger's infer, which sets acc's shape). */
 static mec_status qmatmul_check(const mec_op_ctx *ctx, mec_tensor *acc, mec_fused_act *act) {
     const mec_kernel *k = ref_matmulinteger();
@@ -386,7 +373,7 @@ static mec_status qmatmul_check(const mec_op_ctx *ctx, mec_tensor *acc, mec_fuse
     mec_tensor *out1[1];
     mec_op_ctx sub;
     memset(acc, 0, sizeof *acc);
-    qmatmul_sub(ctx, in4, acc, out1, &sub);
+    int_acc_sub(ctx, in4, acc, out1, &sub);
     if ((st = k->infer(&sub))) return st;
     const mec_tensor *b = ctx->in[3], *bs = ctx->in[4], *bz = ctx->in[5];
     const mec_tensor *bias = ctx->n_in > 8 ? ctx->in[8] : NULL;
@@ -422,7 +409,7 @@ static mec_status qmatmul_scratch(mec_op_ctx *ctx, mec_tensor *acc, size_t *acc_
     const mec_tensor *in4[4];
     mec_tensor *out1[1];
     mec_op_ctx sub;
-    qmatmul_sub(ctx, in4, acc, out1, &sub);
+    int_acc_sub(ctx, in4, acc, out1, &sub);
     size_t b;
     if (!mec_size_mul((size_t)mec_tensor_numel(acc), sizeof(int32_t), &b) || b > SIZE_MAX - 64)
         return MEC_OP_ERR(ctx, MEC_ERR_NOMEM, "matmul scratch size overflows");
@@ -458,7 +445,7 @@ static mec_status qmatmul_exec(mec_op_ctx *ctx) {
     const mec_tensor *in4[4];
     mec_tensor *out1[1];
     mec_op_ctx sub;
-    qmatmul_sub(ctx, in4, &acc, out1, &sub);
+    int_acc_sub(ctx, in4, &acc, out1, &sub);
     acc.data = ctx->scratch;
     sub.scratch = (char *)ctx->scratch + acc_bytes;
     sub.scratch_bytes = sub_bytes;

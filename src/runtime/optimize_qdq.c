@@ -291,6 +291,36 @@ static bool bias_dq_ok(const mec_graph *g, const char *removed, int b) {
     return true;
 }
 
+/* Node `at`'s name for the constants made for it (a copy: adding values may
+ * move the graph's strings). */
+static void node_base(const mec_graph *g, int at, char *buf, size_t cap) {
+    const mec_node *n = &g->nodes[at];
+    snprintf(buf, cap, "%s", n->name[0] ? n->name : g->values[n->out[0]].name);
+}
+
+/* The inputs of the int8 op that replaces node `at`, in QLinearConv's order:
+ * ids[0..7] = x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp (a zero
+ * initializer where a zero point was omitted), ids[8] = the int32 bias made
+ * from `bias` over M outputs (-1 without one). MEC_ERR_NOT_FOUND: the bias
+ * cannot be folded, nothing was added and the pattern stays as it is. */
+static mec_status qop_inputs(mec_graph *g, const char *removed, int at, const qparam *x, const qparam *w,
+                             const qparam *y, int bias, int64_t M, int ids[9]) {
+    char base[480];
+    node_base(g, at, base, sizeof base);
+    ids[8] = -1;
+    mec_status st = bias >= 0 ? conv_bias(g, removed, bias, x, w, M, base, &ids[8]) : MEC_OK;
+    if (st) return st;
+    ids[0] = x->data;
+    ids[1] = x->scale;
+    ids[3] = w->data;
+    ids[4] = w->scale;
+    ids[6] = y->scale;
+    st = zp_value(g, x, base, &ids[2]);
+    if (!st) st = zp_value(g, w, base, &ids[5]);
+    if (!st) st = zp_value(g, y, base, &ids[7]);
+    return st;
+}
+
 static mec_status fuse_qconv(mec_graph *g, char *removed, int *count) {
     mec_opt_uses u = {0};
     mec_status st = mec_opt_uses_compute(g, removed, &u);
@@ -311,27 +341,13 @@ static mec_status fuse_qconv(mec_graph *g, char *removed, int *count) {
         if (qn < 0 || !is_q8(y.qtype)) continue;
         int b = conv->n_in > 2 ? conv->in[2] : -1;
         if (b >= 0 && !const_of(g, b) && !bias_dq_ok(g, removed, b)) continue;
-        const char *base = conv->name[0] ? conv->name : g->values[conv->out[0]].name;
-        char basebuf[480];
-        snprintf(basebuf, sizeof basebuf, "%s", base);
-        int ids[9], bid = -1;
-        if (b >= 0) {
-            st = conv_bias(g, removed, b, &x, &w, M, basebuf, &bid);
-            if (st == MEC_ERR_NOT_FOUND) {
-                st = MEC_OK;
-                continue;
-            }
-            if (st) break;
+        int ids[9];
+        st = qop_inputs(g, removed, c, &x, &w, &y, b, M, ids);
+        if (st == MEC_ERR_NOT_FOUND) {
+            st = MEC_OK;
+            continue;
         }
-        ids[0] = x.data;
-        ids[1] = x.scale;
-        ids[3] = w.data;
-        ids[4] = w.scale;
-        ids[6] = y.scale;
-        if ((st = zp_value(g, &x, basebuf, &ids[2])) || (st = zp_value(g, &w, basebuf, &ids[5])) ||
-            (st = zp_value(g, &y, basebuf, &ids[7])))
-            break;
-        ids[8] = bid;
+        if (st) break;
         if (relu >= 0) {
             if ((st = set_op(g, c, "QConv", "mec")) || (st = mec_node_set_string(g, c, "activation", "Relu")))
                 break;
@@ -363,18 +379,8 @@ static mec_status fuse_qadd(mec_graph *g, char *removed, int *count) {
             continue;
         int relu, qn = match_tail(g, &u, removed, add->out[0], &relu, &y);
         if (qn < 0 || !is_q8(y.qtype)) continue;
-        const char *base = add->name[0] ? add->name : g->values[add->out[0]].name;
-        char basebuf[480];
-        snprintf(basebuf, sizeof basebuf, "%s", base);
-        int ids[8];
-        ids[0] = a.data;
-        ids[1] = a.scale;
-        ids[3] = b.data;
-        ids[4] = b.scale;
-        ids[6] = y.scale;
-        if ((st = zp_value(g, &a, basebuf, &ids[2])) || (st = zp_value(g, &b, basebuf, &ids[5])) ||
-            (st = zp_value(g, &y, basebuf, &ids[7])))
-            break;
+        int ids[9];
+        if ((st = qop_inputs(g, removed, i, &a, &b, &y, -1, 0, ids))) break;
         if ((st = set_op(g, i, "QAdd", "mec")) ||
             (st = mec_node_set_string(g, i, "activation", relu >= 0 ? "Relu" : "")))
             break;
@@ -614,28 +620,19 @@ static mec_status fuse_qmatmul(mec_graph *g, char *removed, int *count) {
         }
         int relu, qn = match_tail(g, &u, removed, tail_from, &relu, &y);
         if (qn < 0 || !is_q8(y.qtype)) continue;
-        const char *base = mm->name[0] ? mm->name : g->values[mm->out[0]].name;
-        char basebuf[480];
-        snprintf(basebuf, sizeof basebuf, "%s", base);
-        int ids[9], bid = -1;
-        if (bias >= 0) {
-            st = conv_bias(g, removed, bias, &a, &b, N, basebuf, &bid);
-            if (st == MEC_ERR_NOT_FOUND) {
-                st = MEC_OK;
-                continue;
-            }
-            if (st) break;
+        int ids[9];
+        st = qop_inputs(g, removed, i, &a, &b, &y, bias, N, ids);
+        if (st == MEC_ERR_NOT_FOUND) {
+            st = MEC_OK;
+            continue;
         }
-        ids[0] = a.data;
-        ids[1] = a.scale;
-        ids[3] = b.data;
-        ids[4] = b.scale;
-        ids[6] = y.scale;
-        if (trans_b && (st = transposed_init(g, bt, basebuf, &ids[3]))) break;
-        if ((st = zp_value(g, &a, basebuf, &ids[2])) || (st = zp_value(g, &b, basebuf, &ids[5])) ||
-            (st = zp_value(g, &y, basebuf, &ids[7])))
-            break;
-        ids[8] = bid;
+        if (st) break;
+        if (trans_b) {
+            char base[480];
+            node_base(g, i, base, sizeof base);
+            if ((st = transposed_init(g, bt, base, &ids[3]))) break;
+        }
+        const int bid = ids[8];
         mm = &g->nodes[i];
         /* Gemm's attributes mean nothing to the int8 op: they were checked above */
         for (int k = 0; k < mm->n_attr; k++) mec_attr_release(&mm->attrs[k]);

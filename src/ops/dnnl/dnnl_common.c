@@ -138,6 +138,37 @@ void mec_dnnl_copy(mec_tensor *dst, const mec_tensor *src) {
     }
 }
 
+/* ----------------------------------------------------------------- conv */
+
+/* Pads exactly as the reference conv.c computes them. Attributes were
+ * checked by the reference infer. */
+void mec_dnnl_conv_geometry(const mec_node *n, const mec_tensor *x, const mec_tensor *w, mec_dnnl_conv_geo *g) {
+    const int64_t *v = NULL;
+    g->group = mec_node_int(n, "group", 1);
+    for (int d = 0; d < 2; d++) {
+        g->k[d] = w->shape[2 + d];
+        g->s[d] = mec_node_ints(n, "strides", &v) == 2 ? v[d] : 1;
+        g->dl[d] = mec_node_ints(n, "dilations", &v) == 2 ? v[d] : 1;
+        bool has_pads = mec_node_ints(n, "pads", &v) == 4;
+        g->pb[d] = has_pads ? v[d] : 0;
+        g->pe[d] = has_pads ? v[2 + d] : 0;
+    }
+    const char *ap = mec_node_string(n, "auto_pad", "NOTSET");
+    bool upper = !strcmp(ap, "SAME_UPPER"), lower = !strcmp(ap, "SAME_LOWER");
+    for (int d = 0; d < 2; d++) {
+        int64_t in = x->shape[2 + d], eff = (g->k[d] - 1) * g->dl[d] + 1;
+        if (upper || lower) {
+            int64_t out = (in + g->s[d] - 1) / g->s[d];
+            int64_t total = (out - 1) * g->s[d] + eff - in;
+            if (total < 0) total = 0;
+            g->pb[d] = upper ? total / 2 : total - total / 2;
+            g->pe[d] = total - g->pb[d];
+        } else if (!strcmp(ap, "VALID")) {
+            g->pb[d] = g->pe[d] = 0;
+        }
+    }
+}
+
 /* --------------------------------------------------------------- primitives */
 
 dnnl_status_t mec_dnnl_attr(dnnl_primitive_attr_t *attr) {
@@ -151,11 +182,25 @@ dnnl_status_t mec_dnnl_attr(dnnl_primitive_attr_t *attr) {
     return s;
 }
 
-bool mec_dnnl_is_ref_impl(const_dnnl_primitive_desc_t pd) {
+static bool is_ref_impl(const_dnnl_primitive_desc_t pd) {
     const char *impl = NULL;
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl)
         return false;
     return !strncmp(impl, "ref", 3);
+}
+
+dnnl_status_t mec_dnnl_pd_create(dnnl_status_t s, const_dnnl_op_desc_t desc, dnnl_primitive_attr_t attr,
+                                 dnnl_post_ops_t po, dnnl_engine_t engine, dnnl_primitive_desc_t *pd) {
+    *pd = NULL;
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, desc, attr, engine, NULL);
+    if (po) dnnl_post_ops_destroy(po);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (s == dnnl_success && is_ref_impl(*pd)) {
+        dnnl_primitive_desc_destroy(*pd);
+        *pd = NULL;
+        s = dnnl_unimplemented;
+    }
+    return s;
 }
 
 dnnl_status_t mec_dnnl_call_init(mec_dnnl_call *c, dnnl_primitive_desc_t pd) {

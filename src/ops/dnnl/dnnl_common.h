@@ -62,9 +62,13 @@ dnnl_status_t mec_dnnl_call_arg(mec_dnnl_call *c, int arg, const dnnl_memory_des
 dnnl_status_t mec_dnnl_call_run(mec_dnnl_call *c, void *const *data, void *scratch);
 void mec_dnnl_call_release(mec_dnnl_call *c);
 
-/* True when oneDNN picked its naive reference implementation ("ref:..."),
- * slower than our reference kernels: the caller then uses ours. */
-bool mec_dnnl_is_ref_impl(const_dnnl_primitive_desc_t pd);
+/* The primitive descriptor of op desc `desc` with attr (and the post-ops
+ * po set in it; either may be NULL), which it frees in every case. When s
+ * is not success it only frees and returns s. dnnl_unimplemented when
+ * oneDNN picked its naive reference implementation ("ref:..."), slower than
+ * our reference kernels: the caller then uses ours. */
+dnnl_status_t mec_dnnl_pd_create(dnnl_status_t s, const_dnnl_op_desc_t desc, dnnl_primitive_attr_t attr,
+                                 dnnl_post_ops_t po, dnnl_engine_t engine, dnnl_primitive_desc_t *pd);
 
 /* A primitive attribute in user-scratchpad mode; post-ops appended by the
  * caller. */
@@ -126,6 +130,14 @@ int64_t mec_dnnl_ref_flops(const mec_op_ctx *ctx);
 mec_status mec_dnnl_fallback_prepare(mec_op_ctx *ctx, mec_dnnl_fallback *fb, size_t *scratch_bytes);
 mec_status mec_dnnl_fallback_exec(mec_op_ctx *ctx, const mec_dnnl_fallback *fb);
 void mec_dnnl_fallback_release(mec_dnnl_fallback *fb);
+
+/* A 2-D convolution's window: x (N, C, H, W), w (M, C/group, KH, KW); pads
+ * exactly as the reference conv.c computes them (auto_pad included), from
+ * attributes the reference infer has checked. Float and int8 convs share it. */
+typedef struct mec_dnnl_conv_geo {
+    int64_t group, k[2], s[2], dl[2], pb[2], pe[2];
+} mec_dnnl_conv_geo;
+void mec_dnnl_conv_geometry(const mec_node *n, const mec_tensor *x, const mec_tensor *w, mec_dnnl_conv_geo *g);
 
 /* Rounds up to the 64-byte scratch alignment. */
 static inline size_t mec_dnnl_align(size_t n) { return (n + 63) & ~(size_t)63; }

@@ -9,11 +9,6 @@
 
 #include <string.h>
 
-/* x: (N, C, H, W), w: (M, C/group, KH, KW) */
-typedef struct conv2d_geo {
-    int64_t group, k[2], s[2], dl[2], pb[2], pe[2];
-} conv2d_geo;
-
 typedef struct conv_state {
     bool fallback;
     mec_dnnl_fallback fb;
@@ -27,37 +22,6 @@ typedef struct conv_state {
     bool src_to_nhwc;
     int64_t out_strides[4];
 } conv_state;
-
-/* Pads exactly as the reference conv.c computes them. Attributes were
- * checked by the reference infer. */
-static void conv2d_geometry(const mec_op_ctx *ctx, conv2d_geo *g) {
-    const mec_tensor *x = ctx->in[0], *w = ctx->in[1];
-    const mec_node *n = ctx->node;
-    const int64_t *v = NULL;
-    g->group = mec_node_int(n, "group", 1);
-    for (int d = 0; d < 2; d++) {
-        g->k[d] = w->shape[2 + d];
-        g->s[d] = mec_node_ints(n, "strides", &v) == 2 ? v[d] : 1;
-        g->dl[d] = mec_node_ints(n, "dilations", &v) == 2 ? v[d] : 1;
-        bool has_pads = mec_node_ints(n, "pads", &v) == 4;
-        g->pb[d] = has_pads ? v[d] : 0;
-        g->pe[d] = has_pads ? v[2 + d] : 0;
-    }
-    const char *ap = mec_node_string(n, "auto_pad", "NOTSET");
-    bool upper = !strcmp(ap, "SAME_UPPER"), lower = !strcmp(ap, "SAME_LOWER");
-    for (int d = 0; d < 2; d++) {
-        int64_t in = x->shape[2 + d], eff = (g->k[d] - 1) * g->dl[d] + 1;
-        if (upper || lower) {
-            int64_t out = (in + g->s[d] - 1) / g->s[d];
-            int64_t total = (out - 1) * g->s[d] + eff - in;
-            if (total < 0) total = 0;
-            g->pb[d] = upper ? total / 2 : total - total / 2;
-            g->pe[d] = total - g->pb[d];
-        } else if (!strcmp(ap, "VALID")) {
-            g->pb[d] = g->pe[d] = 0;
-        }
-    }
-}
 
 static bool is_fused(const mec_op_ctx *ctx) { return !strcmp(ctx->node->op_type, "FusedConv"); }
 
@@ -102,8 +66,8 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, bool src_to_nhw
         if (*st) return dnnl_invalid_arguments;
         if (act == MEC_ACT_GELU) return dnnl_unimplemented; /* never made by the optimiser */
     }
-    conv2d_geo g;
-    conv2d_geometry(ctx, &g);
+    mec_dnnl_conv_geo g;
+    mec_dnnl_conv_geometry(ctx->node, ctx->in[0], ctx->in[1], &g);
     dnnl_memory_desc_t src_md, wuser_md, wany_md, bias_md, dst_md;
     mec_tensor x_nhwc = *x;
     mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
@@ -151,15 +115,8 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, bool src_to_nhw
             s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
     }
-    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
-    if (po) dnnl_post_ops_destroy(po);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) return s;
-    if (mec_dnnl_is_ref_impl(pd)) {
-        /* oneDNN's naive loops: our reference kernel is faster */
-        dnnl_primitive_desc_destroy(pd);
-        return dnnl_unimplemented;
-    }
+    /* oneDNN's naive loops are slower than our reference kernels */
+    if ((s = mec_dnnl_pd_create(s, &desc, attr, po, engine, &pd)) != dnnl_success) return s;
     const dnnl_memory_desc_t *wpack = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     dnnl_memory_desc_t wpack_md = *wpack;
     if ((s = mec_dnnl_call_init(&cs->call, pd)) != dnnl_success) return s;

@@ -208,14 +208,8 @@ static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_dnnl_weights *k
             s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
     }
-    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
-    if (po) dnnl_post_ops_destroy(po);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) return s;
-    if (mec_dnnl_is_ref_impl(pd)) { /* oneDNN's naive loops: ours are faster */
-        dnnl_primitive_desc_destroy(pd);
-        return dnnl_unimplemented;
-    }
+    /* oneDNN's naive loops are slower than our reference kernels */
+    if ((s = mec_dnnl_pd_create(s, &desc, attr, po, engine, &pd)) != dnnl_success) return s;
     dnnl_memory_desc_t bpack_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     if ((s = mec_dnnl_call_init(&ms->call, pd)) != dnnl_success) return s;
     /* the binary post-op's argument index counts the post-ops before it */

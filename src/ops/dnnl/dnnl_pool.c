@@ -114,13 +114,8 @@ static dnnl_status_t pool_build(mec_op_ctx *ctx, pool_state *ps, mec_status *st)
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     s = mec_dnnl_attr(&attr);
-    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) return s;
-    if (mec_dnnl_is_ref_impl(pd)) { /* oneDNN's naive loops: ours are faster */
-        dnnl_primitive_desc_destroy(pd);
-        return dnnl_unimplemented;
-    }
+    /* oneDNN's naive loops are slower than our reference kernels */
+    if ((s = mec_dnnl_pd_create(s, &desc, attr, NULL, engine, &pd)) != dnnl_success) return s;
     if ((s = mec_dnnl_call_init(&ps->call, pd)) != dnnl_success) return s;
     s = mec_dnnl_call_arg(&ps->call, DNNL_ARG_SRC, &src_md);
     if (s == dnnl_success) s = mec_dnnl_call_arg(&ps->call, DNNL_ARG_DST, &dst_md);

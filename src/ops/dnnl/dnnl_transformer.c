@@ -280,13 +280,8 @@ static dnnl_status_t att_matmul(mec_dnnl_call *c, dnnl_engine_t engine, int64_t 
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     if (s == dnnl_success) s = mec_dnnl_attr(&attr);
-    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) return s;
-    if (mec_dnnl_is_ref_impl(pd)) {
-        dnnl_primitive_desc_destroy(pd);
-        return dnnl_unimplemented;
-    }
+    /* oneDNN's naive loops are slower than our reference kernels */
+    if ((s = mec_dnnl_pd_create(s, &desc, attr, NULL, engine, &pd)) != dnnl_success) return s;
     if ((s = mec_dnnl_call_init(c, pd)) != dnnl_success) return s;
     s = mec_dnnl_call_arg(c, DNNL_ARG_SRC, &a_md);
     if (s == dnnl_success) s = mec_dnnl_call_arg(c, DNNL_ARG_WEIGHTS, &b_md);
