@@ -15,6 +15,10 @@
 #   MEC_BENCH_TIMEOUT  seconds per process (default 1800)
 #   MEC_BENCH_OUT      results directory (default bench/results)
 #   BUILD              build directory with mecbench (default build)
+#
+# The float conv cases (resnet, fcn224, fcn512, duc) also run mecbench with
+# --conv-algo direct (engine mecbench_direct): the default runs 3x3 convs as
+# Winograd, this row shows direct summation, what ORT computes.
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -22,6 +26,7 @@ BUILD=${BUILD:-build}
 MEC=$ROOT/$BUILD/mecbench
 PY=${PYTHON:-/usr/bin/python3}
 ALL_CASES=resnet,resnext,fcn224,fcn512,duc,bert,roberta,resnet_int8
+DIRECT_CASES="resnet fcn224 fcn512 duc" # float models with 3x3 stride-1 convs
 CASES=${MEC_BENCH_MODELS:-$ALL_CASES}
 ROUNDS=${MEC_BENCH_ROUNDS:-5}
 RUNS=${MEC_BENCH_RUNS:-10}
@@ -99,8 +104,8 @@ if [[ $PEER_OK -eq 0 ]]; then
     echo "!! running mecbench alone; no ratios will be reported" >&2
 fi
 
-# ---- Rounds: each round is one fresh process per engine; the order alternates
-# (A B, B A, ...) so neither engine always runs first after the other.
+# ---- Rounds: each round is one fresh process per engine; the order rotates
+# (A B C, B C A, ...) so no engine always runs first after another.
 rm -rf "$RAW"
 mkdir -p "$RAW"
 case_args() { # case -> "model.onnx" and "--input NAME=FILE" arguments
@@ -121,9 +126,11 @@ run_one() { # engine case threads round
     mapfile -t args < <(case_args "$c")
     [[ ${#args[@]} -gt 0 ]] || { echo "bench: no case '$c' in $MODELS/cases.tsv" >&2; return 1; }
     cut -d' ' -f1-3 /proc/loadavg >"$base.load"
-    if [[ $engine == mecbench ]]; then
+    if [[ $engine == mecbench || $engine == mecbench_direct ]]; then
+        local algo=auto
+        [[ $engine == mecbench_direct ]] && algo=direct
         timeout "$TIMEOUT" "$MEC" bench "${args[@]}" --threads "$t" --runs "$RUNS" --warmup "$WARMUP" \
-            --json >"$base.json" 2>"$base.err"
+            --conv-algo "$algo" --json >"$base.json" 2>"$base.err"
     else
         timeout "$TIMEOUT" node bench/ort_bench.js "${args[@]}" --threads "$t" --runs "$RUNS" \
             --warmup "$WARMUP" --json >"$base.json" 2>"$base.err"
@@ -134,7 +141,7 @@ run_one() { # engine case threads round
         mv "$base.json" "$base.failed" 2>/dev/null
         return 0
     fi
-    printf '   %-8s %-12s t=%s r=%s p50 %s ms\n' "$engine" "$c" "$t" "$r" \
+    printf '   %-15s %-12s t=%s r=%s p50 %s ms\n' "$engine" "$c" "$t" "$r" \
         "$($PY -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["p50_ms"], 2))' "$base.json")"
 }
 
@@ -145,16 +152,14 @@ START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for c in "${SEL[@]}"; do
     for t in $THREADS; do
         echo "-- $c, $t thread(s)"
+        engines=(mecbench)
+        [[ " $DIRECT_CASES " == *" $c "* ]] && engines+=(mecbench_direct)
+        [[ $PEER_OK -eq 1 ]] && engines+=(ort)
         for ((r = 0; r < ROUNDS; r++)); do
-            if [[ $PEER_OK -eq 0 ]]; then
-                run_one mecbench "$c" "$t" "$r"
-            elif ((r % 2 == 0)); then
-                run_one mecbench "$c" "$t" "$r"
-                run_one ort "$c" "$t" "$r"
-            else
-                run_one ort "$c" "$t" "$r"
-                run_one mecbench "$c" "$t" "$r"
-            fi
+            # the order rotates, so that no engine always runs first
+            for ((k = 0; k < ${#engines[@]}; k++)); do
+                run_one "${engines[(k + r) % ${#engines[@]}]}" "$c" "$t" "$r"
+            done
         done
     done
 done

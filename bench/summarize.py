@@ -2,6 +2,8 @@
 """Summarises the raw per-process results of bench/run.sh: for each case,
 thread count and engine the median over rounds of p50, p90, load time and
 peak RSS, and the ratio mecbench/ORT of the medians (no ratio without both).
+Engine mecbench_direct is mecbench with --conv-algo direct (no Winograd), run
+for the float conv cases only; it gets its own ratio to ORT.
 Prints the table and writes OUT/latest.json and OUT/latest.md.
 """
 
@@ -16,8 +18,9 @@ import statistics
 import subprocess
 import sys
 
-ENGINES = ("mecbench", "ort")
-ENGINE_LABEL = {"mecbench": "mecbench", "ort": "ORT"}
+ENGINES = ("mecbench", "mecbench_direct", "ort")
+ENGINE_LABEL = {"mecbench": "mecbench", "mecbench_direct": "mecbench direct", "ort": "ORT"}
+OPTIONAL = ("mecbench_direct",)  # engines a case may not have: no row then
 METRICS = ("p50_ms", "p90_ms", "load_ms", "peak_rss_mb", "first_run_ms")
 CASE_LABEL = {
     "resnet": "ResNet-50 224", "resnext": "ResNeXt-50 224", "fcn224": "FCN-ResNet50 224",
@@ -35,10 +38,16 @@ def cpu_model():
         return platform.processor()
 
 
+def row_ratio(row, engine):
+    """The row's ratio to ORT for a mecbench engine (None for ORT itself)."""
+    return {"mecbench": row["ratio_mecbench_over_ort"],
+            "mecbench_direct": row["ratio_direct_over_ort"]}.get(engine)
+
+
 def load_raw(raw):
     rows = {}  # (case, threads, engine) -> list of result dicts
     failed = {}
-    name_re = re.compile(r"^(?P<case>.+)\.t(?P<t>\d+)\.(?P<engine>mecbench|ort)\.r(?P<r>\d+)\.(?P<kind>json|failed)$")
+    name_re = re.compile(r"^(?P<case>.+)\.t(?P<t>\d+)\.(?P<engine>mecbench_direct|mecbench|ort)\.r(?P<r>\d+)\.(?P<kind>json|failed)$")
     for path in sorted(glob.glob(os.path.join(raw, "*"))):
         m = name_re.match(os.path.basename(path))
         if not m:
@@ -106,14 +115,18 @@ def main():
                 med[e]["rounds"] = len(rs)
                 if e == "ort":
                     med[e]["base_rss_mb"] = statistics.median(r.get("base_rss_mb", 0) for r in rs)
-            ratio = None
-            if med.get("mecbench") and med.get("ort"):
-                ratio = {k: med["mecbench"][k] / med["ort"][k] if med["ort"][k] else None
-                         for k in ("p50_ms", "p90_ms", "load_ms", "peak_rss_mb")}
+            ratios = {}
+            for e in ("mecbench", "mecbench_direct"):
+                ratios[e] = None
+                if med.get(e) and med.get("ort"):
+                    ratios[e] = {k: med[e][k] / med["ort"][k] if med["ort"][k] else None
+                                 for k in ("p50_ms", "p90_ms", "load_ms", "peak_rss_mb")}
             table.append({"case": c, "label": CASE_LABEL.get(c, c), "threads": t,
-                          "mecbench": med.get("mecbench"), "ort": med.get("ort"),
+                          "mecbench": med.get("mecbench"), "mecbench_direct": med.get("mecbench_direct"),
+                          "ort": med.get("ort"),
                           "failed": {e: failed.get((c, t, e), 0) for e in ENGINES},
-                          "ratio_mecbench_over_ort": ratio})
+                          "ratio_mecbench_over_ort": ratios["mecbench"],
+                          "ratio_direct_over_ort": ratios["mecbench_direct"]})
 
     training = []
     for path in sorted(glob.glob(os.path.join(o.raw, "training.*.json"))):
@@ -152,15 +165,17 @@ def main():
         md += ["**Peer missing: %s — mecbench alone, no ratios.**" % o.peer_why, ""]
     md += [head, "|" + "---|" * 8]
     for row in table:
-        ratio = row["ratio_mecbench_over_ort"]
         for e in ENGINES:
             m = row[e]
+            ratio = row_ratio(row, e)
+            if m is None and e in OPTIONAL and not row["failed"][e]:
+                continue
             if m is None:
                 cells = ["not run" if not row["failed"][e] else "FAILED"] + ["—"] * 3
             else:
                 cells = ["%s (%s–%s)" % (fmt(m["p50_ms"], 2), fmt(m["p50_ms_min"], 2), fmt(m["p50_ms_max"], 2)),
                          fmt(m["p90_ms"], 2), fmt(m["load_ms"], 0), fmt(m["peak_rss_mb"], 0)]
-            r = ("%.2f" % ratio["p50_ms"]) if (e == "mecbench" and ratio and ratio["p50_ms"]) else ""
+            r = ("%.2f" % ratio["p50_ms"]) if (ratio and ratio["p50_ms"]) else ""
             md.append("| %s | %d | %s | %s | %s |" % (row["label"], row["threads"], ENGINE_LABEL[e],
                                                       " | ".join(cells), r))
     md += ["", "ORT's peak RSS includes node itself (about %s MiB before the model is loaded)."
@@ -176,21 +191,23 @@ def main():
 
     # The terminal table.
     print()
-    print("%-26s %3s %-9s %10s %10s %9s %8s %7s" % ("model", "thr", "engine", "p50 ms", "p90 ms", "load ms",
+    print("%-26s %3s %-15s %10s %10s %9s %8s %7s" % ("model", "thr", "engine", "p50 ms", "p90 ms", "load ms",
                                                     "RSS MiB", "ratio"))
     for row in table:
-        ratio = row["ratio_mecbench_over_ort"]
         for e in ENGINES:
             m = row[e]
+            ratio = row_ratio(row, e)
+            if m is None and e in OPTIONAL and not row["failed"][e]:
+                continue
             if m is None:
                 if e == "ort" and not o.peer_ok:
-                    print("%-26s %3d %-9s %s" % (row["label"], row["threads"], "ORT", "peer missing"))
+                    print("%-26s %3d %-15s %s" % (row["label"], row["threads"], "ORT", "peer missing"))
                 else:
-                    print("%-26s %3d %-9s %s" % (row["label"], row["threads"], ENGINE_LABEL[e],
+                    print("%-26s %3d %-15s %s" % (row["label"], row["threads"], ENGINE_LABEL[e],
                                                  "FAILED" if row["failed"][e] else "no result"))
                 continue
-            r = ("%.2fx" % ratio["p50_ms"]) if (e == "mecbench" and ratio and ratio["p50_ms"]) else ""
-            print("%-26s %3d %-9s %10.2f %10.2f %9.0f %8.0f %7s" % (
+            r = ("%.2fx" % ratio["p50_ms"]) if (ratio and ratio["p50_ms"]) else ""
+            print("%-26s %3d %-15s %10.2f %10.2f %9.0f %8.0f %7s" % (
                 row["label"], row["threads"], ENGINE_LABEL[e], m["p50_ms"], m["p90_ms"], m["load_ms"],
                 m["peak_rss_mb"], r))
     if not o.peer_ok:

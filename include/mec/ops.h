@@ -42,7 +42,19 @@ typedef struct mec_op_ctx {
      * shapes) may then see in[i]->data NULL, and gets the previous state in
      * ctx->state to take its copy from (released by the runtime after). */
     uint32_t const_kept;
+    int conv_algo; /* mec_conv_algo: what fast convolutions may use */
 } mec_op_ctx;
+
+/* How fast float convolutions may compute (session option conv_algo).
+ * Winograd F(4x4,3x3) / F(2x2,3x3) transforms turn a 3x3 stride-1
+ * convolution into fewer multiplications (1.5-2.2x faster here) with a
+ * different rounding: outputs differ from direct summation by about 1e-6 of
+ * their range (docs/fast-kernels.md). */
+typedef enum mec_conv_algo {
+    MEC_CONV_ALGO_AUTO = 0, /* Winograd where oneDNN has it and its weights stay small */
+    MEC_CONV_ALGO_DIRECT,   /* direct summation only (what ONNX Runtime computes) */
+    MEC_CONV_ALGO_WINOGRAD, /* Winograd wherever oneDNN has it, whatever the memory */
+} mec_conv_algo;
 
 /* Kernel flags. */
 enum {

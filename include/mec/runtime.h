@@ -18,6 +18,10 @@ typedef struct mec_sess_options {
     const char *impl; /* kernel choice: "auto" (fastest, default) or "ref" */
     bool profile;     /* record per-node time, bytes and FLOPs */
     bool optimize;    /* fold BatchNorm, fuse Conv/MatMul epilogues (default true) */
+    /* float convolutions: "auto" (default: Winograd for 3x3 stride-1 convs
+     * where oneDNN has it) or "direct" (direct summation only; see
+     * mec_conv_algo in mec/ops.h) */
+    const char *conv_algo;
 } mec_sess_options;
 
 void mec_sess_options_default(mec_sess_options *o);

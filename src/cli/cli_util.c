@@ -165,6 +165,16 @@ int mec_cli_sess_option(const char *verb, int argc, char **argv, int *i, mec_ses
         opt->threads = (int)v;
         return 1;
     }
+    if (!strcmp(a, "--conv-algo") && has_val) {
+        opt->conv_algo = argv[++*i];
+        if (strcmp(opt->conv_algo, "auto") && strcmp(opt->conv_algo, "direct") &&
+            strcmp(opt->conv_algo, "winograd")) {
+            fprintf(stderr, "mecbench %s: --conv-algo '%s': expected auto, direct or winograd\n",
+                    verb, opt->conv_algo);
+            return -1;
+        }
+        return 1;
+    }
     if (!strcmp(a, "--impl") && has_val) {
         opt->impl = argv[++*i];
         if (strcmp(opt->impl, "auto") && strcmp(opt->impl, "ref")) {

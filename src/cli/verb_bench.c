@@ -24,6 +24,8 @@ static void usage(FILE *f) {
             "  --warmup N             untimed runs first (default 5)\n"
             "  --threads N            threads (default: cores available)\n"
             "  --impl auto|ref        kernels: fastest (default) or the reference ones\n"
+            "  --conv-algo auto|direct  3x3 convolutions: Winograd where faster (default) or\n"
+            "                         direct summation only (bit-closer to other runtimes)\n"
             "  --no-optimize          run the graph as written (no BatchNorm folding, no fusion)\n"
             "  --profile              per-op-type time table (adds timing overhead)\n"
             "  --json                 machine-readable result on stdout\n"

@@ -33,6 +33,8 @@ static void usage(FILE *f) {
             "  --threads N            threads (default: cores available)\n"
             "  --impl auto|ref        kernels (default auto)\n"
             "  --json                 machine-readable result on stdout\n"
+        "  --conv-algo auto|direct  3x3 convolutions: Winograd where faster (default) or\n"
+        "                         direct summation only\n"
             "  -h, --help             this help\n");
 }
 
@@ -75,6 +77,10 @@ int mec_cli_eval(int argc, char **argv) {
         } else if (!strcmp(a, "--impl")) {
             so.impl = argv[++i];
             ok = !strcmp(so.impl, "auto") || !strcmp(so.impl, "ref");
+        } else if (!strcmp(a, "--conv-algo")) {
+            so.conv_algo = argv[++i];
+            ok = !strcmp(so.conv_algo, "auto") || !strcmp(so.conv_algo, "direct") ||
+                 !strcmp(so.conv_algo, "winograd");
         } else if (a[0] == '-') {
             fprintf(stderr, "mecbench eval: unknown option '%s' (see --help)\n", a);
             return 2;

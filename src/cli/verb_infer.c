@@ -29,6 +29,8 @@ static void usage(FILE *f) {
             "  --dtype NAME=TYPE      dtype of a raw input (float32, int64, uint8, ...; default float32)\n"
             "  --threads N            threads (default: cores available)\n"
             "  --impl auto|ref        kernels: fastest (default) or the reference ones\n"
+            "  --conv-algo auto|direct  3x3 convolutions: Winograd where faster (default) or\n"
+            "                         direct summation only (bit-closer to other runtimes)\n"
             "  --no-optimize          run the graph as written (no BatchNorm folding, no fusion)\n"
             "  --top K                for (N, C) outputs, print the top-K classes (default 5)\n"
             "  -h, --help             this help\n");

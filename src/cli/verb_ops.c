@@ -165,7 +165,7 @@ int mec_cli_ops(int argc, char **argv) {
                     if (out_p[j] && out_p[j]->ndim < 0) known = false;
                 }
                 if (!known) continue;
-                mec_op_ctx ctx = {g, i, n, mec_graph_opset(g, n->domain), n->n_in, in_p, n->n_out, out_p, NULL, NULL, 0, 0, 0};
+                mec_op_ctx ctx = {g, i, n, mec_graph_opset(g, n->domain), n->n_in, in_p, n->n_out, out_p, NULL, NULL, 0, 0, 0, 0};
                 int64_t f = kern->flops(&ctx);
                 total_flops += f;
                 for (int k = 0; k < n_kinds; k++)

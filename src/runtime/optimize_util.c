@@ -104,7 +104,7 @@ static mec_status infer_node(const mec_graph *g, int i, mec_tensor *info) {
         out_ptr[j] = n->out[j] >= 0 ? &info[n->out[j]] : NULL;
     mec_status st = MEC_ERR_NOT_FOUND;
     if (known) {
-        mec_op_ctx ctx = {g, i, n, opset, n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0};
+        mec_op_ctx ctx = {g, i, n, opset, n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0, 0};
         mec_error_clear();
         st = k->infer(&ctx);
         mec_error_clear();

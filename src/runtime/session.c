@@ -38,6 +38,7 @@ struct mec_sess {
     const mec_graph *g;
     mec_graph *owned_graph;
     mec_sess_options opt;
+    int conv_algo;           /* mec_conv_algo of opt.conv_algo */
     const mec_kernel **kern; /* per node; NULL for folded nodes */
     void **state;
     prep_sig *sig;
@@ -62,6 +63,15 @@ void mec_sess_options_default(mec_sess_options *o) {
     memset(o, 0, sizeof *o);
     o->impl = "auto";
     o->optimize = true;
+    o->conv_algo = "auto";
+}
+
+/* The session option conv_algo as a mec_conv_algo; -1 when unknown. */
+static int conv_algo_parse(const char *name) {
+    if (!name || !strcmp(name, "auto")) return MEC_CONV_ALGO_AUTO;
+    if (!strcmp(name, "direct")) return MEC_CONV_ALGO_DIRECT;
+    if (!strcmp(name, "winograd")) return MEC_CONV_ALGO_WINOGRAD;
+    return -1;
 }
 
 const mec_graph *mec_sess_graph(const mec_sess *s) { return s->g; }
@@ -219,7 +229,7 @@ static mec_status static_pass(mec_sess *s, mec_tensor *info, problems *p, bool e
         for (int j = 0; j < n->n_out; j++) out_ptr[j] = n->out[j] >= 0 ? &info[n->out[j]] : NULL;
         if (!known) continue;
         if (s->folded[i]) continue; /* outputs already constant */
-        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0};
+        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0, 0};
         mec_error_clear();
         mec_status st = k->infer(&ctx);
         if (st == MEC_ERR_DEFER) {
@@ -342,7 +352,7 @@ static mec_status fold_constants(mec_sess *s) {
             if (v >= 0 && g->values[v].is_input) out_is_graph_io = true;
         }
         if (out_is_graph_io) continue;
-        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0};
+        mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0, 0};
         mec_status st = k->infer(&ctx);
         if (st) return st;
         for (int j = 0; j < n->n_out; j++)
@@ -458,6 +468,12 @@ static mec_status sess_create(const mec_graph *g, mec_graph *owned, const mec_se
                               mec_sess **out) {
     *out = NULL;
     double t0 = mec_now_ms();
+    int conv_algo = conv_algo_parse(opt->conv_algo);
+    if (conv_algo < 0) {
+        mec_graph_destroy(owned);
+        return mec_error(MEC_ERR_INVALID_ARG, "conv_algo '%s': expected auto, direct or winograd",
+                         opt->conv_algo);
+    }
     mec_sess *s = mec_calloc(1, sizeof *s);
     if (!s) {
         mec_graph_destroy(owned);
@@ -467,6 +483,8 @@ static mec_status sess_create(const mec_graph *g, mec_graph *owned, const mec_se
     s->owned_graph = owned;
     s->opt = *opt;
     if (!s->opt.impl) s->opt.impl = "auto";
+    if (!s->opt.conv_algo) s->opt.conv_algo = "auto";
+    s->conv_algo = conv_algo;
     mec_threads_set(s->opt.threads);
     size_t nn = (size_t)g->n_nodes + 1, nv = (size_t)g->n_values + 1;
     s->kern = mec_calloc(nn, sizeof *s->kern);
@@ -807,7 +825,8 @@ static mec_status run_node_inner(mec_sess *s, int i, int step, const plan *pl,
             s->val_buf[v] = -1;
         }
     }
-    mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, const_mask, 0};
+    mec_op_ctx ctx = {g, i, n, node_opset(g, n), n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, const_mask, 0,
+                      s->conv_algo};
     mec_status st = k->infer(&ctx);
     if (st == MEC_ERR_DEFER) {
         char label[300];

@@ -312,7 +312,7 @@ static mec_status run_forward_node(mec_trainer *t, int i, bool training) {
         return mec_error(MEC_ERR_UNSUPPORTED, "node '%s' has more than 64 inputs or outputs", n->name);
     for (int j = 0; j < n->n_in; j++) in_ptr[j] = n->in[j] >= 0 ? &t->val[n->in[j]] : NULL;
     for (int j = 0; j < n->n_out; j++) out_ptr[j] = n->out[j] >= 0 ? &t->val[n->out[j]] : NULL;
-    mec_op_ctx ctx = {g, i, n, t->opset[i], n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0};
+    mec_op_ctx ctx = {g, i, n, t->opset[i], n->n_in, in_ptr, n->n_out, out_ptr, NULL, NULL, 0, 0, 0, 0};
     for (int j = 0; j < n->n_in; j++)
         if (in_ptr[j] && !in_ptr[j]->data && mec_tensor_numel(in_ptr[j]) > 0) {
             char label[300];

@@ -43,6 +43,8 @@ if [[ -f $CONV/model.onnx ]]; then
     [[ -f $T/o/3.npy ]] && ok "infer writes <output>.npy" || no "infer writes <output>.npy"
     expect "bench --json" 0 "$MEC" bench "$CONV/model.onnx" --runs 3 --warmup 1 --json
     has "bench --json has p50" "$T/out" '"p50_ms": [0-9.]+'
+    expect "bench --conv-algo direct" 0 "$MEC" bench "$CONV/model.onnx" --runs 2 --warmup 0 --conv-algo direct
+    expect "infer --conv-algo winograd" 0 "$MEC" infer "$CONV/model.onnx" --input "$CONV/test_data_set_0/input_0.pb" --conv-algo winograd
     head -c 100 /dev/urandom >"$T/raw.bin"
     expect "raw input of the wrong size" 1 "$MEC" infer "$CONV/model.onnx" --input "0=$T/raw.bin" --shape 0=2x3x7x5
     has "wrong size is named" "$T/err" "bytes"
@@ -59,5 +61,7 @@ has "garbage model: a readable error" "$T/err" "not a valid ONNX protobuf"
 expect "missing file: exit 1" 1 "$MEC" ops "$T/nope.onnx"
 has "missing file named" "$T/err" "nope.onnx: cannot open"
 expect "bad --threads: exit 2" 2 "$MEC" bench "$T/bad.onnx" --threads zero
+expect "bad --conv-algo: exit 2" 2 "$MEC" bench "$T/bad.onnx" --conv-algo fastest
+has "bad --conv-algo: the choices named" "$T/err" "expected auto, direct or winograd"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

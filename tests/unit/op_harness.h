@@ -70,7 +70,7 @@ static inline mec_status oh_run(mec_graph *g, int node, int64_t opset, const cha
         outp[i] = &out[i];
     }
     mec_op_ctx ctx = {g, node, nd, opset, n_in, (const mec_tensor *const *)in, n_out, outp,
-                      NULL, NULL, 0, 0, 0};
+                      NULL, NULL, 0, 0, 0, 0};
     mec_status st = k->infer(&ctx);
     if (st) return st;
     for (int i = 0; i < n_out; i++) {

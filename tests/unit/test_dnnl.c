@@ -57,6 +57,9 @@ static mec_graph *node_graph(const char *op, const char *domain, int64_t opset, 
     return g;
 }
 
+/* The mec_conv_algo run_kernel gives kernels (tests of Winograd set it). */
+static int conv_algo = MEC_CONV_ALGO_AUTO;
+
 /* Runs kernel `impl` with const_inputs = const_mask; with keep_layout the
  * output keeps the strides infer gave it (channels-last for the dnnl conv). */
 static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *impl, int n_in,
@@ -72,7 +75,7 @@ static mec_status run_kernel(mec_graph *g, int node, int64_t opset, const char *
         outp[i] = &out[i];
     }
     mec_op_ctx ctx = {g, node, nd, opset, n_in, (const mec_tensor *const *)in, n_out, outp,
-                      NULL, NULL, 0, const_mask, 0};
+                      NULL, NULL, 0, const_mask, 0, conv_algo};
     mec_status st = k->infer(&ctx);
     if (st) return st;
     for (int i = 0; i < n_out; i++) {
@@ -177,7 +180,15 @@ static const conv_case conv_cases[] = {
     {2, 6, 16, 16, 12, 5, 5, 1, 3, 3, 1, 1, {2, 1, 2, 1}, NULL, true},            /* 5x5 stride 3 */
     {1, 64, 8, 8, 128, 1, 1, 4, 2, 2, 1, 1, {0, 0, 0, 0}, NULL, true},            /* grouped 1x1/2 */
     {1, 256, 7, 7, 64, 1, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, NULL, true},            /* bottleneck 1x1 */
+    /* Winograd (with constant weights): plain, dilated 2 and 4 (as sub-grid
+     * batches), channels oneDNN pads to its blocks */
+    {1, 32, 20, 20, 48, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, true},
+    {1, 16, 24, 24, 32, 3, 3, 1, 1, 1, 2, 2, {2, 2, 2, 2}, NULL, true},
+    {2, 16, 32, 32, 16, 3, 3, 1, 1, 1, 4, 4, {4, 4, 4, 4}, NULL, false},
+    {1, 24, 9, 11, 40, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, true},
 };
+
+enum { WINO_FIRST = 14 }; /* conv_cases[14..]: the Winograd ones */
 
 static mec_graph *conv_graph(const conv_case *cc, const char *op, const char *domain, int n_in,
                              int *node) {
@@ -253,6 +264,69 @@ static void test_fused_conv(void) {
         if (with_sum && !broadcast_sum) check_fast(g, node, 1, 4, in, 0x6, 3, what);
         if (variant == 5) check_fast(g, node, 1, 4, in, 0x0, 3, what); /* nothing constant */
         for (int j = 0; j < 4; j++) mec_tensor_destroy(in[j]);
+        mec_graph_destroy(g);
+    }
+}
+
+/* Winograd cases under each mec_conv_algo: every one within tolerance of
+ * the reference; auto and winograd compute the same, direct summation
+ * differently (bits differ: proof that the transform ran); a dilated case
+ * whose size is not a multiple of the dilation runs direct under every
+ * algorithm (same bits). */
+static void test_conv_winograd(void) {
+    const int algos[3] = {MEC_CONV_ALGO_DIRECT, MEC_CONV_ALGO_AUTO, MEC_CONV_ALGO_WINOGRAD};
+    size_t n_cases = sizeof conv_cases / sizeof conv_cases[0];
+    for (size_t i = WINO_FIRST; i <= n_cases; i++) {
+        conv_case cc = conv_cases[i < n_cases ? i : WINO_FIRST + 1];
+        if (i == n_cases) cc.h = 23; /* not a multiple of the dilation 2 */
+        int node;
+        mec_graph *g = conv_graph(&cc, "Conv", "", 3, &node);
+        mec_tensor *in[3], ref[1], out[3][1];
+        conv_inputs(&cc, in);
+        char what[64];
+        snprintf(what, sizeof what, "winograd case %zu", i);
+        CHECK_OK(oh_run(g, node, 11, "ref", 3, in, 1, ref));
+        for (int a = 0; a < 3; a++) {
+            conv_algo = algos[a];
+            CHECK_OK(run_kernel(g, node, 11, "dnnl", 3, in, 1, out[a], 0x6, false, NULL));
+            CHECK(close_to(&out[a][0], &ref[0], what));
+        }
+        conv_algo = MEC_CONV_ALGO_AUTO;
+        size_t bytes = mec_tensor_bytes(&ref[0]);
+        bool direct_same = !memcmp(out[0][0].data, out[1][0].data, bytes);
+        CHECK(i == n_cases ? direct_same : !direct_same);
+        CHECK(!memcmp(out[1][0].data, out[2][0].data, bytes));
+        /* weights not constant: no Winograd (they would be transformed every run) */
+        mec_tensor plain[1];
+        CHECK_OK(run_kernel(g, node, 11, "dnnl", 3, in, 1, plain, 0x0, false, NULL));
+        CHECK(!memcmp(plain[0].data, out[0][0].data, bytes));
+        mec_tensor_release(&plain[0]);
+        for (int a = 0; a < 3; a++)
+            mec_tensor_release(&out[a][0]);
+        mec_tensor_release(&ref[0]);
+        for (int j = 0; j < 3; j++)
+            mec_tensor_destroy(in[j]);
+        mec_graph_destroy(g);
+    }
+}
+
+/* Fused Winograd: bias, residual (channels-last or not), ReLU, dilated. */
+static void test_fused_conv_winograd(void) {
+    for (int variant = 0; variant < 4; variant++) {
+        const conv_case *cc = &conv_cases[WINO_FIRST + variant % 2];
+        int node;
+        mec_graph *g = conv_graph(cc, "FusedConv", "mec", 4, &node);
+        mec_node_set_string(g, node, "activation", variant < 2 ? "Relu" : "");
+        mec_tensor *in[4];
+        conv_inputs(cc, in);
+        int64_t ys[4] = {cc->n, cc->m, cc->h, cc->w};
+        in[3] = rand_f32(4, ys);
+        char what[64];
+        snprintf(what, sizeof what, "fused winograd variant %d", variant);
+        check_fast(g, node, 1, 4, in, 0x6, 3, what);
+        check_fast(g, node, 1, 4, in, 0x6, 0, what);
+        for (int j = 0; j < 4; j++)
+            mec_tensor_destroy(in[j]);
         mec_graph_destroy(g);
     }
 }
@@ -656,11 +730,104 @@ static void test_residual_inplace(void) {
     }
 }
 
+/* x (1, 16, H, W) → Conv1x1 w1 → Conv3x3 w2 → Conv3x3 dilated 2 w3 →
+ * Conv3x3 stride 2 w4. Under auto the session frees the model's copy of w1
+ * and w4 (the kernels keep packed copies) and keeps w2 and w3 (Winograd may
+ * need them again); under direct it frees all four. New H x W prepare again
+ * from the kept copies (9 x 9: the dilated conv runs direct) and always
+ * agree with the reference, also when allocations fail during such a
+ * prepare. An unknown conv_algo is refused. */
+static const void *conv_init_data(const mec_sess *s, const char *name) {
+    const mec_graph *g = mec_sess_graph(s);
+    return g->values[mec_graph_find(g, name)].init->data;
+}
+
+static mec_status conv_chain_run(mec_sess *ref, mec_sess *fast, int64_t hw, long fail_after) {
+    int64_t xs[4] = {1, 16, hw, hw};
+    mec_tensor *x = rand_f32(4, xs), *want = NULL, *got = NULL;
+    const char *in_names[] = {"x"};
+    const mec_tensor *inputs[] = {x};
+    mec_alloc_fail_after(fail_after);
+    mec_status st = mec_sess_run(fast, 1, in_names, inputs, 1, NULL, &got);
+    mec_alloc_fail_after(-1);
+    if (!st && ref) {
+        CHECK_OK(mec_sess_run(ref, 1, in_names, inputs, 1, NULL, &want));
+        if (want && got) CHECK(close_to(got, want, "conv chain"));
+    }
+    mec_tensor_destroy(want);
+    mec_tensor_destroy(got);
+    mec_tensor_destroy(x);
+    return st;
+}
+
+static void test_conv_weights_freed(void) {
+    mec_graph *g = NULL;
+    CHECK_OK(mec_graph_create("chain", &g));
+    mec_graph_set_opset(g, "", 13);
+    int64_t xs[4] = {1, 16, -1, -1}, w1[4] = {16, 16, 1, 1}, w3x3[4] = {16, 16, 3, 3};
+    mec_graph_add_input(g, "x", MEC_F32, 4, xs, NULL, NULL);
+    add_param(g, "w1", 4, w1);
+    add_param(g, "w2", 4, w3x3);
+    add_param(g, "w3", 4, w3x3);
+    add_param(g, "w4", 4, w3x3);
+    int n;
+    int64_t p1[4] = {1, 1, 1, 1}, p2[4] = {2, 2, 2, 2}, d2[2] = {2, 2}, s2[2] = {2, 2};
+    const char *names[4][3] = {
+        {"x", "w1", "c1"}, {"c1", "w2", "c2"}, {"c2", "w3", "c3"}, {"c3", "w4", "y"}};
+    for (int i = 0; i < 4; i++) {
+        const char *in[2] = {names[i][0], names[i][1]}, *out[1] = {names[i][2]};
+        mec_graph_add_node(g, "Conv", "", names[i][1], 2, in, 1, out, &n);
+        if (i) mec_node_set_ints(g, n, "pads", 4, i == 2 ? p2 : p1);
+        if (i == 2) mec_node_set_ints(g, n, "dilations", 2, d2);
+        if (i == 3) mec_node_set_ints(g, n, "strides", 2, s2);
+    }
+    mec_graph_add_output(g, "y", NULL);
+    mec_sess_options o;
+    mec_sess_options_default(&o);
+    o.impl = "ref";
+    o.optimize = false;
+    mec_sess *ref = NULL, *fast[2] = {NULL, NULL};
+    CHECK_OK(mec_sess_create(g, &o, &ref));
+    mec_sess_options_default(&o);
+    CHECK_OK(mec_sess_create(g, &o, &fast[0]));
+    o.conv_algo = "direct";
+    CHECK_OK(mec_sess_create(g, &o, &fast[1]));
+    for (int k = 0; k < 2 && ref && fast[k]; k++) {
+        CHECK_OK(conv_chain_run(ref, fast[k], 16, -1));
+        CHECK(conv_init_data(fast[k], "w1") == NULL);
+        CHECK(conv_init_data(fast[k], "w4") == NULL);
+        CHECK((conv_init_data(fast[k], "w2") == NULL) == (k == 1));
+        CHECK((conv_init_data(fast[k], "w3") == NULL) == (k == 1));
+        const int64_t sizes[] = {12, 9, 20, 16};
+        for (int i = 0; i < 4; i++)
+            CHECK_OK(conv_chain_run(ref, fast[k], sizes[i], -1));
+        int clean = 0;
+        for (long f = 0; f < 400 && clean < 4; f++) {
+            CHECK_OK(conv_chain_run(NULL, fast[k], 16, -1));
+            mec_status st = conv_chain_run(NULL, fast[k], f % 2 ? 9 : 12, f / 2);
+            CHECK(st == MEC_OK || st == MEC_ERR_NOMEM);
+            clean += st == MEC_OK;
+            CHECK_OK(conv_chain_run(ref, fast[k], f % 2 ? 9 : 12, -1));
+        }
+        CHECK(clean == 4);
+    }
+    o.conv_algo = "fastest";
+    mec_sess *bad = NULL;
+    CHECK(mec_sess_create(g, &o, &bad) == MEC_ERR_INVALID_ARG && !bad);
+    CHECK(strstr(mec_last_error(), "conv_algo 'fastest'") != NULL);
+    mec_sess_destroy(ref);
+    for (int k = 0; k < 2; k++)
+        mec_sess_destroy(fast[k]);
+    mec_graph_destroy(g);
+}
+
 int main(void) {
     RUN(test_conv_configs);
     RUN(test_conv_output_is_nhwc);
     RUN(test_fused_conv);
     RUN(test_conv_fallback_ranks);
+    RUN(test_conv_winograd);
+    RUN(test_fused_conv_winograd);
     RUN(test_pools);
     RUN(test_pool_keeps_nhwc);
     RUN(test_maxpool_indices_fallback);
@@ -670,5 +837,6 @@ int main(void) {
     RUN(test_matmul_int_fallback);
     RUN(test_session_auto_vs_ref);
     RUN(test_residual_inplace);
+    RUN(test_conv_weights_freed);
     return TEST_SUMMARY();
 }

@@ -255,9 +255,8 @@ void mec_dnnl_call_release(mec_dnnl_call *c) {
 
 /* ------------------------------------------------------------------ weights */
 
-/* A reorder from layout `from` to layout `to`. */
-static dnnl_status_t reorder_init(mec_dnnl_call *c, dnnl_engine_t engine,
-                                  const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to) {
+dnnl_status_t mec_dnnl_reorder_init(mec_dnnl_call *c, dnnl_engine_t engine,
+                                    const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to) {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_status_t s = mec_dnnl_attr(&attr);
@@ -297,7 +296,7 @@ mec_status mec_dnnl_weights_prepare(const mec_op_ctx *ctx, mec_dnnl_weights *w,
     if (dnnl_memory_desc_equal(user, want)) return MEC_OK;
     w->reorder = true;
     w->bytes = dnnl_memory_desc_get_size(want);
-    dnnl_status_t s = reorder_init(&w->call, engine, user, want);
+    dnnl_status_t s = mec_dnnl_reorder_init(&w->call, engine, user, want);
     if (s != dnnl_success) {
         mec_dnnl_weights_release(w);
         return mec_dnnl_error(ctx, s, "creating the weights reorder");
@@ -344,7 +343,7 @@ mec_status mec_dnnl_weights_adopt(const mec_op_ctx *ctx, mec_dnnl_weights *w,
     if (!plain) return MEC_ERR_NOMEM;
     mec_dnnl_call unpack;
     memset(&unpack, 0, sizeof unpack);
-    dnnl_status_t s = reorder_init(&unpack, engine, &from->packed_md, &from->user_md);
+    dnnl_status_t s = mec_dnnl_reorder_init(&unpack, engine, &from->packed_md, &from->user_md);
     st = s == dnnl_success ? reorder_run_once(ctx, &unpack, from->packed, plain)
                            : mec_dnnl_error(ctx, s, "creating the weights unpacking reorder");
     mec_dnnl_call_release(&unpack);
@@ -380,6 +379,21 @@ void mec_dnnl_weights_release(mec_dnnl_weights *w) {
     mec_dnnl_call_release(&w->call);
     mec_free(w->packed);
     w->packed = NULL;
+}
+
+mec_op_ctx *mec_dnnl_with_own_weights(mec_op_ctx *ctx, const mec_dnnl_weights *w, mec_op_ctx *c,
+                                      const mec_tensor **in, mec_tensor *t) {
+    if (!w->packed || ctx->n_in > MEC_DNNL_MAX_IN) return ctx;
+    *c = *ctx;
+    for (int i = 0; i < ctx->n_in; i++)
+        in[i] = ctx->in[i];
+    *t = *ctx->in[1];
+    t->data = w->packed;
+    t->owned = NULL;
+    t->capacity = 0;
+    in[1] = t;
+    c->in = in;
+    return c;
 }
 
 /* ----------------------------------------------------------------- fallback */

@@ -62,6 +62,10 @@ dnnl_status_t mec_dnnl_call_arg(mec_dnnl_call *c, int arg, const dnnl_memory_des
 dnnl_status_t mec_dnnl_call_run(mec_dnnl_call *c, void *const *data, void *scratch);
 void mec_dnnl_call_release(mec_dnnl_call *c);
 
+/* A reorder from layout `from` to layout `to` (arguments: from, to). */
+dnnl_status_t mec_dnnl_reorder_init(mec_dnnl_call *c, dnnl_engine_t engine,
+                                    const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to);
+
 /* The primitive descriptor of op desc `desc` with attr (and the post-ops
  * po set in it; either may be NULL), which it frees in every case. When s
  * is not success it only frees and returns s. dnnl_unimplemented when
@@ -109,6 +113,11 @@ mec_status mec_dnnl_weights_adopt(const mec_op_ctx *ctx, mec_dnnl_weights *w,
                                   mec_dnnl_weights *from, const dnnl_memory_desc_t *user,
                                   const dnnl_memory_desc_t *want);
 void mec_dnnl_weights_release(mec_dnnl_weights *w);
+/* ctx with in[1] replaced by w's own plain copy of the weights (taken over
+ * with `want` = the user layout), when it has one: the model's may be gone.
+ * Else ctx itself. c, in (MEC_DNNL_MAX_IN) and t are the caller's storage. */
+mec_op_ctx *mec_dnnl_with_own_weights(mec_op_ctx *ctx, const mec_dnnl_weights *w, mec_op_ctx *c,
+                                      const mec_tensor **in, mec_tensor *t);
 
 /* Running the reference kernel instead, for what oneDNN does not run:
  * strided inputs are copied contiguous into scratch first, and a strided

@@ -243,22 +243,6 @@ static dnnl_status_t mm_build(mec_op_ctx *ctx, mm_state *ms, mec_dnnl_weights *k
     return dnnl_success;
 }
 
-/* ctx with in[1] replaced by our own plain copy of B, when we have one
- * (the model's may be gone). */
-static mec_op_ctx *with_own_b(mec_op_ctx *ctx, const mm_state *ms, mec_op_ctx *c,
-                              const mec_tensor **in, mec_tensor *b) {
-    if (!ms->w.packed || ctx->n_in > MEC_DNNL_MAX_IN) return ctx;
-    *c = *ctx;
-    for (int i = 0; i < ctx->n_in; i++) in[i] = ctx->in[i];
-    *b = *ctx->in[1];
-    b->data = ms->w.packed;
-    b->owned = NULL;
-    b->capacity = 0;
-    in[1] = b;
-    c->in = in;
-    return c;
-}
-
 mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
     /* a previous prepare of this node that kept its own copy of B: the
      * runtime may have freed the model's since */
@@ -294,7 +278,7 @@ mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_by
             c.state = NULL; /* the previous state is ours, not the reference kernel's */
             const mec_tensor *in[MEC_DNNL_MAX_IN];
             mec_tensor b;
-            st = mec_dnnl_fallback_prepare(with_own_b(&c, ms, &cb, in, &b), &ms->fb, scratch_bytes);
+            st = mec_dnnl_fallback_prepare(mec_dnnl_with_own_weights(&c, &ms->w, &cb, in, &b), &ms->fb, scratch_bytes);
         }
         if (!st && ms->w.packed) ctx->const_kept |= 2u;
     }
@@ -318,7 +302,7 @@ mec_status mec_dnnl_mm_exec(mec_op_ctx *ctx) {
         mec_op_ctx c;
         const mec_tensor *in[MEC_DNNL_MAX_IN];
         mec_tensor b;
-        return mec_dnnl_fallback_exec(with_own_b(ctx, ms, &c, in, &b), &ms->fb);
+        return mec_dnnl_fallback_exec(mec_dnnl_with_own_weights(ctx, &ms->w, &c, in, &b), &ms->fb);
     }
     char *scratch = ctx->scratch;
     mec_status st;
