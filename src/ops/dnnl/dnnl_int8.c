@@ -21,9 +21,23 @@ typedef struct qconv_state {
     mec_dnnl_weights w;
     bool has_bias, has_sum, src_to_nhwc;
     float *scales; /* owned: per output channel x_scale * w_scale / y_scale */
+    /* x's zero point folded into the bias (QCONV_ZP_PAD): x is copied
+     * channels-last into scratch inside a border of x_zp, as wide as the
+     * pads, and bias_zp = B - x_zp * sum(w[m]) */
+    int32_t *bias_zp;
+    int32_t x_zp;
+    int64_t pb[2], pe[2]; /* the border: x's pads */
+    size_t xpad_bytes;    /* the padded copy */
     size_t scratchpad, packed_off, packed_bytes, src_off;
     int64_t out_strides[4];
 } qconv_state;
+
+/* How qconv_build lays the convolution out. */
+typedef enum qconv_mode {
+    QCONV_AS_IS,  /* x as it is, x's zero point an attribute */
+    QCONV_NHWC,   /* x copied channels-last first */
+    QCONV_ZP_PAD, /* x copied channels-last into a border of x_zp; the zero point in the bias */
+} qconv_mode;
 
 static bool is_q8_dtype(mec_dtype t) { return t == MEC_U8 || t == MEC_I8; }
 
@@ -68,7 +82,38 @@ void mec_dnnl_qconv_release(void *state) {
     mec_dnnl_call_release(&cs->call);
     mec_dnnl_weights_release(&cs->w);
     mec_free(cs->scales);
+    mec_free(cs->bias_zp);
     mec_free(cs);
+}
+
+/* The padded x of QCONV_ZP_PAD: x's shape grown by the pads. */
+static void zp_pad_shape(const mec_tensor *x, const int64_t *pb, const int64_t *pe, int64_t *shape) {
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = x->shape[2] + pb[0] + pe[0];
+    shape[3] = x->shape[3] + pb[1] + pe[1];
+}
+
+/* B - x_zp * sum(w[m]) for each output channel m, into cs->bias_zp; false
+ * when it leaves int32 (then the zero point stays an attribute). */
+static bool zp_fold_bias(qconv_state *cs, const mec_tensor *w, const mec_tensor *b, int32_t x_zp,
+                         mec_status *st) {
+    int64_t M = w->shape[0], per = mec_tensor_numel(w) / (M ? M : 1);
+    cs->bias_zp = mec_malloc((size_t)M * sizeof(int32_t));
+    if (!cs->bias_zp) {
+        *st = MEC_ERR_NOMEM;
+        return false;
+    }
+    bool dense = mec_tensor_is_contiguous(w);
+    for (int64_t m = 0; m < M; m++) {
+        int64_t sum = 0;
+        for (int64_t i = 0; i < per; i++)
+            sum += dense ? ((const int8_t *)w->data)[m * per + i] : mec_tensor_get_i64(w, m * per + i);
+        int64_t v = (b ? mec_tensor_get_i64(b, m) : 0) - (int64_t)x_zp * sum;
+        if (v < INT32_MIN || v > INT32_MAX) return false;
+        cs->bias_zp[m] = (int32_t)v;
+    }
+    return true;
 }
 
 static dnnl_data_type_t dnnl_dt(mec_dtype t) {
@@ -92,7 +137,7 @@ static dnnl_status_t md_typed(dnnl_memory_desc_t *md, const mec_tensor *t, int n
     return dnnl_memory_desc_init_by_strides(md, md->ndims, dims, dnnl_dt(t->dtype), strides);
 }
 
-static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_nhwc, mec_status *st) {
+static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, qconv_mode mode, mec_status *st) {
     const mec_tensor *x = ctx->in[0], *w = ctx->in[3], *y = ctx->out[0];
     const mec_tensor *b = ctx->n_in > 8 ? ctx->in[8] : NULL, *sum = qconv_sum(ctx);
     dnnl_engine_t engine;
@@ -119,13 +164,30 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_n
     for (int64_t m = 0; m < M; m++)
         cs->scales[m] = x_scale * ((const float *)ws->data)[per_channel ? m : 0] / y_scale;
     int32_t x_zp = (int32_t)mec_tensor_get_i64(ctx->in[2], 0), y_zp = (int32_t)mec_tensor_get_i64(ctx->in[7], 0);
+    bool src_to_nhwc = mode == QCONV_NHWC, zp_pad = mode == QCONV_ZP_PAD;
+    if (zp_pad) {
+        /* oneDNN 2.6's fast int8 kernels (brgconv) take no source zero
+         * point: the image into ResNet's stem ran 2.2x slower with one */
+        const uint32_t wb = (1u << 3) | (b ? 1u << 8 : 0);
+        if (!x_zp || (ctx->const_inputs & wb) != wb || !w->data) return dnnl_unimplemented;
+        if (!zp_fold_bias(cs, w, b, x_zp, st)) return *st ? dnnl_out_of_memory : dnnl_unimplemented;
+        cs->x_zp = x_zp;
+        x_zp = 0;
+        memcpy(cs->pb, g.pb, sizeof cs->pb);
+        memcpy(cs->pe, g.pe, sizeof cs->pe);
+    }
 
     dnnl_memory_desc_t src_md, wuser_md, wany_md, bias_md, dst_md;
     mec_tensor x_nhwc = *x;
+    if (zp_pad) zp_pad_shape(x, g.pb, g.pe, x_nhwc.shape);
     mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
-    dnnl_status_t s = md_typed(&src_md, src_to_nhwc ? &x_nhwc : x, 4);
+    cs->xpad_bytes = zp_pad ? mec_tensor_bytes(&x_nhwc) : 0;
+    dnnl_status_t s = md_typed(&src_md, src_to_nhwc || zp_pad ? &x_nhwc : x, 4);
     if (s == dnnl_success) s = md_typed(&dst_md, y, 4);
-    if (s == dnnl_success && b) s = md_typed(&bias_md, b, 1);
+    if (s == dnnl_success && (b || zp_pad)) {
+        dnnl_dims_t bd = {w->shape[0]};
+        s = dnnl_memory_desc_init_by_tag(&bias_md, 1, bd, dnnl_s32, dnnl_x);
+    }
     int64_t wd[5], wst[5];
     int wn = g.group > 1 ? 5 : 4;
     if (g.group > 1) {
@@ -150,10 +212,11 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_n
     if (s != dnnl_success) return s;
     dnnl_dims_t strides = {g.s[0], g.s[1]}, dil = {g.dl[0] - 1, g.dl[1] - 1};
     dnnl_dims_t pl = {g.pb[0], g.pb[1]}, pr = {g.pe[0], g.pe[1]};
+    if (zp_pad) pl[0] = pl[1] = pr[0] = pr[1] = 0; /* the border is in the copy */
     dnnl_convolution_desc_t desc;
     s = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                   &src_md, &wany_md, b ? &bias_md : NULL, &dst_md,
-                                                   strides, dil, pl, pr);
+                                                   &src_md, &wany_md, b || zp_pad ? &bias_md : NULL,
+                                                   &dst_md, strides, dil, pl, pr);
     if (s != dnnl_success) return s;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
@@ -186,7 +249,7 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_n
     if ((s = mec_dnnl_call_init(&cs->call, pd)) != dnnl_success) return s;
     s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_SRC, &src_md);
     if (s == dnnl_success) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_WEIGHTS, &wpack_md);
-    if (s == dnnl_success && b) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_BIAS, &bias_md);
+    if (s == dnnl_success && (b || zp_pad)) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_BIAS, &bias_md);
     if (s == dnnl_success) s = mec_dnnl_call_arg(&cs->call, DNNL_ARG_DST, &dst_md);
     if (s != dnnl_success) {
         *st = mec_dnnl_error(ctx, s, "creating the int8 convolution's arguments");
@@ -197,17 +260,17 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, bool src_to_n
     if ((*st = mec_dnnl_weights_prepare(ctx, &cs->w, &wuser_md, &wpack_md, w->data, w_const, &packed,
                                         &reorder_sp)))
         return dnnl_runtime_error;
-    cs->has_bias = b != NULL;
+    cs->has_bias = b != NULL || zp_pad;
     cs->has_sum = sum != NULL;
     cs->scratchpad = cs->call.scratchpad_bytes > reorder_sp ? cs->call.scratchpad_bytes : reorder_sp;
     cs->packed_off = mec_dnnl_align(cs->scratchpad);
     cs->packed_bytes = packed;
     cs->src_to_nhwc = src_to_nhwc;
     cs->src_off = mec_dnnl_align(cs->packed_off + packed);
-    mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, weights %s%s", ctx->node->name,
+    mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, weights %s%s%s", ctx->node->name,
             ctx->node->op_type, cs->call.impl,
             cs->w.reorder ? (w_const ? "packed once" : "packed per run") : "as they are",
-            sum ? ", residual summed" : "");
+            sum ? ", residual summed" : "", zp_pad ? ", x's zero point in the bias" : "");
     return dnnl_success;
 }
 
@@ -216,6 +279,8 @@ static void qconv_reset(qconv_state *cs) {
     mec_dnnl_weights_release(&cs->w);
     mec_free(cs->scales);
     cs->scales = NULL;
+    mec_free(cs->bias_zp);
+    cs->bias_zp = NULL;
 }
 
 mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
@@ -226,12 +291,16 @@ mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch
     memcpy(cs->out_strides, ctx->out[0]->strides, sizeof cs->out_strides);
     mec_status st = MEC_OK;
     bool handled = qconv_handled(ctx);
-    dnnl_status_t s = handled ? qconv_build(ctx, cs, false, &st) : dnnl_unimplemented;
+    dnnl_status_t s = handled ? qconv_build(ctx, cs, QCONV_ZP_PAD, &st) : dnnl_unimplemented;
+    if (!st && s != dnnl_success && handled) {
+        qconv_reset(cs);
+        s = qconv_build(ctx, cs, QCONV_AS_IS, &st);
+    }
     if (!st && s != dnnl_success && handled && !mec_dnnl_is_nhwc(ctx->in[0])) {
         /* an NCHW tensor (the quantized image): oneDNN's int8 kernels want
          * channels-last, so x is copied that way first */
         qconv_reset(cs);
-        s = qconv_build(ctx, cs, true, &st);
+        s = qconv_build(ctx, cs, QCONV_NHWC, &st);
     }
     if (st) {
         mec_dnnl_qconv_release(cs);
@@ -239,8 +308,8 @@ mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch
         return st;
     }
     if (s == dnnl_success) {
-        *scratch_bytes = cs->src_to_nhwc ? cs->src_off + mec_tensor_bytes(ctx->in[0])
-                                         : cs->packed_off + cs->packed_bytes;
+        size_t xb = cs->bias_zp ? cs->xpad_bytes : mec_tensor_bytes(ctx->in[0]);
+        *scratch_bytes = cs->src_to_nhwc || cs->bias_zp ? cs->src_off + xb : cs->packed_off + cs->packed_bytes;
         return MEC_OK;
     }
     if (handled)
@@ -253,6 +322,22 @@ mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch
         *state = NULL;
     }
     return st;
+}
+
+/* QCONV_ZP_PAD: x channels-last into buf inside a border of x_zp (x's
+ * real zero, what the reference pads with). */
+static void *zp_pad_copy(const mec_op_ctx *ctx, const qconv_state *cs, void *buf) {
+    const mec_tensor *x = ctx->in[0];
+    mec_tensor in = *x;
+    in.owned = NULL;
+    zp_pad_shape(x, cs->pb, cs->pe, in.shape);
+    mec_dnnl_nhwc_strides(in.shape, in.strides);
+    memset(buf, (uint8_t)cs->x_zp, cs->xpad_bytes);
+    size_t es = mec_dtype_size(x->dtype);
+    in.data = (char *)buf + (size_t)(cs->pb[0] * in.strides[2] + cs->pb[1] * in.strides[3]) * es;
+    memcpy(in.shape, x->shape, sizeof in.shape);
+    mec_dnnl_copy(&in, x);
+    return buf;
 }
 
 // y: (N, M, OH, OW) u8/s8 = requantize(conv(x - x_zp, w) + B [+ sum]) [relu at y_zp]
@@ -269,10 +354,10 @@ mec_status mec_dnnl_qconv_exec(mec_op_ctx *ctx) {
     if (!w) return st;
     void *data[4];
     int n = 0;
-    data[n++] = cs->src_to_nhwc ? mec_dnnl_to_nhwc(ctx->in[0], scratch + cs->src_off)
-                                : ctx->in[0]->data;
+    if (cs->bias_zp) data[n++] = zp_pad_copy(ctx, cs, scratch + cs->src_off);
+    else data[n++] = cs->src_to_nhwc ? mec_dnnl_to_nhwc(ctx->in[0], scratch + cs->src_off) : ctx->in[0]->data;
     data[n++] = (void *)w;
-    if (cs->has_bias) data[n++] = ctx->in[8]->data;
+    if (cs->has_bias) data[n++] = cs->bias_zp ? cs->bias_zp : ctx->in[8]->data;
     data[n++] = ctx->out[0]->data;
     /* y = the residual, then the conv sums into it; nothing to copy when the
      * session gave y the residual's buffer (same shape and strides) */
