@@ -28,6 +28,8 @@ typedef struct qconv_state {
     int32_t x_zp;
     int64_t pb[2], pe[2]; /* the border: x's pads */
     size_t xpad_bytes;    /* the padded copy */
+    size_t xpad_off;      /* bytes from its start to x's first element */
+    mec_dnnl_call xpad_re; /* x into the padded copy (oneDNN's reorder: parallel) */
     size_t scratchpad, packed_off, packed_bytes, src_off;
     int64_t out_strides[4];
 } qconv_state;
@@ -83,6 +85,7 @@ void mec_dnnl_qconv_release(void *state) {
     mec_dnnl_weights_release(&cs->w);
     mec_free(cs->scales);
     mec_free(cs->bias_zp);
+    mec_dnnl_call_release(&cs->xpad_re);
     mec_free(cs);
 }
 
@@ -182,6 +185,18 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, qconv_mode mo
     if (zp_pad) zp_pad_shape(x, g.pb, g.pe, x_nhwc.shape);
     mec_dnnl_nhwc_strides(x_nhwc.shape, x_nhwc.strides);
     cs->xpad_bytes = zp_pad ? mec_tensor_bytes(&x_nhwc) : 0;
+    if (zp_pad) {
+        /* x's values land in the padded copy's interior: x's dims with the
+         * padded copy's strides, starting pb rows and columns in */
+        dnnl_memory_desc_t from, to;
+        dnnl_dims_t dims = {x->shape[0], x->shape[1], x->shape[2], x->shape[3]};
+        dnnl_dims_t st = {x_nhwc.strides[0], x_nhwc.strides[1], x_nhwc.strides[2], x_nhwc.strides[3]};
+        cs->xpad_off = (size_t)(g.pb[0] * st[2] + g.pb[1] * st[3]) * mec_dtype_size(x->dtype);
+        dnnl_status_t rs = md_typed(&from, x, 4);
+        if (rs == dnnl_success) rs = dnnl_memory_desc_init_by_strides(&to, 4, dims, dnnl_dt(x->dtype), st);
+        if (rs == dnnl_success) rs = mec_dnnl_reorder_init(&cs->xpad_re, engine, &from, &to);
+        if (rs != dnnl_success) return rs;
+    }
     dnnl_status_t s = md_typed(&src_md, src_to_nhwc || zp_pad ? &x_nhwc : x, 4);
     if (s == dnnl_success) s = md_typed(&dst_md, y, 4);
     if (s == dnnl_success && (b || zp_pad)) {
@@ -263,6 +278,7 @@ static dnnl_status_t qconv_build(mec_op_ctx *ctx, qconv_state *cs, qconv_mode mo
     cs->has_bias = b != NULL || zp_pad;
     cs->has_sum = sum != NULL;
     cs->scratchpad = cs->call.scratchpad_bytes > reorder_sp ? cs->call.scratchpad_bytes : reorder_sp;
+    if (cs->xpad_re.scratchpad_bytes > cs->scratchpad) cs->scratchpad = cs->xpad_re.scratchpad_bytes;
     cs->packed_off = mec_dnnl_align(cs->scratchpad);
     cs->packed_bytes = packed;
     cs->src_to_nhwc = src_to_nhwc;
@@ -281,6 +297,7 @@ static void qconv_reset(qconv_state *cs) {
     cs->scales = NULL;
     mec_free(cs->bias_zp);
     cs->bias_zp = NULL;
+    mec_dnnl_call_release(&cs->xpad_re);
 }
 
 mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_bytes) {
@@ -325,19 +342,14 @@ mec_status mec_dnnl_qconv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch
 }
 
 /* QCONV_ZP_PAD: x channels-last into buf inside a border of x_zp (x's
- * real zero, what the reference pads with). */
-static void *zp_pad_copy(const mec_op_ctx *ctx, const qconv_state *cs, void *buf) {
-    const mec_tensor *x = ctx->in[0];
-    mec_tensor in = *x;
-    in.owned = NULL;
-    zp_pad_shape(x, cs->pb, cs->pe, in.shape);
-    mec_dnnl_nhwc_strides(in.shape, in.strides);
+ * real zero, what the reference pads with); NULL on a oneDNN error. */
+static void *zp_pad_copy(const mec_op_ctx *ctx, qconv_state *cs, void *buf, mec_status *st) {
     memset(buf, (uint8_t)cs->x_zp, cs->xpad_bytes);
-    size_t es = mec_dtype_size(x->dtype);
-    in.data = (char *)buf + (size_t)(cs->pb[0] * in.strides[2] + cs->pb[1] * in.strides[3]) * es;
-    memcpy(in.shape, x->shape, sizeof in.shape);
-    mec_dnnl_copy(&in, x);
-    return buf;
+    void *args[2] = {ctx->in[0]->data, (char *)buf + cs->xpad_off};
+    dnnl_status_t s = mec_dnnl_call_run(&cs->xpad_re, args, ctx->scratch);
+    if (s == dnnl_success) return buf;
+    *st = mec_dnnl_error(ctx, s, "copying the int8 convolution's input");
+    return NULL;
 }
 
 // y: (N, M, OH, OW) u8/s8 = requantize(conv(x - x_zp, w) + B [+ sum]) [relu at y_zp]
@@ -354,8 +366,11 @@ mec_status mec_dnnl_qconv_exec(mec_op_ctx *ctx) {
     if (!w) return st;
     void *data[4];
     int n = 0;
-    if (cs->bias_zp) data[n++] = zp_pad_copy(ctx, cs, scratch + cs->src_off);
-    else data[n++] = cs->src_to_nhwc ? mec_dnnl_to_nhwc(ctx->in[0], scratch + cs->src_off) : ctx->in[0]->data;
+    if (cs->bias_zp) {
+        if (!(data[n++] = zp_pad_copy(ctx, cs, scratch + cs->src_off, &st))) return st;
+    } else {
+        data[n++] = cs->src_to_nhwc ? mec_dnnl_to_nhwc(ctx->in[0], scratch + cs->src_off) : ctx->in[0]->data;
+    }
     data[n++] = (void *)w;
     if (cs->has_bias) data[n++] = cs->bias_zp ? cs->bias_zp : ctx->in[8]->data;
     data[n++] = ctx->out[0]->data;
@@ -756,6 +771,56 @@ void mec_dnnl_qpool_release(void *state) {
                 }                                                                                \
     } while (0)
 
+#ifdef MEC_QADD_AVX512
+/* One output pixel of channels-contiguous memory: the max of the n window
+ * rows src[i][0, C), 64 channels a step. */
+__attribute__((target("avx512f,avx512bw"))) static void qpool_pixel_avx512(bool u8, uint8_t *y,
+                                                                           const uint8_t *const *src,
+                                                                           int n, int64_t C) {
+    for (int64_t c = 0; c < C; c += 64) {
+        __mmask64 m = C - c >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (C - c)) - 1);
+        __m512i acc = _mm512_set1_epi8(u8 ? 0 : -128);
+        for (int i = 0; i < n; i++) {
+            __m512i v = _mm512_maskz_loadu_epi8(m, src[i] + c);
+            acc = u8 ? _mm512_max_epu8(acc, v) : _mm512_max_epi8(acc, v);
+        }
+        _mm512_mask_storeu_epi8(y + c, m, acc);
+    }
+}
+
+/* The int8 MaxPool over channels-last x and y with AVX-512 (false when it
+ * does not apply: other layouts, windows over 64 taps, no AVX-512BW). */
+static bool qpool_nhwc_avx512(const qpool_state *ps, const mec_tensor *x, mec_tensor *y) {
+    static int has_avx512 = -1;
+    if (has_avx512 < 0) has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    if (!has_avx512 || x->strides[1] != 1 || y->strides[1] != 1 || ps->k[0] * ps->k[1] > 64) return false;
+    const int64_t N = y->shape[0], C = y->shape[1], OH = y->shape[2], OW = y->shape[3];
+    const int64_t H = x->shape[2], W = x->shape[3];
+    const int64_t *xs = x->strides, *ys = y->strides;
+    const bool u8 = x->dtype == MEC_U8;
+    const uint8_t *xv = x->data;
+    uint8_t *yv = y->data;
+#pragma omp parallel for schedule(static) collapse(2) if (N * OH * OW * C > 65536)
+    for (int64_t nn = 0; nn < N; nn++)
+        for (int64_t oh = 0; oh < OH; oh++) {
+            const uint8_t *src[64];
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int n = 0;
+                for (int64_t kh = 0; kh < ps->k[0]; kh++) {
+                    int64_t ih = oh * ps->s[0] - ps->pb[0] + kh * ps->dl[0];
+                    if (ih < 0 || ih >= H) continue;
+                    for (int64_t kw = 0; kw < ps->k[1]; kw++) {
+                        int64_t iw = ow * ps->s[1] - ps->pb[1] + kw * ps->dl[1];
+                        if (iw >= 0 && iw < W) src[n++] = xv + nn * xs[0] + ih * xs[2] + iw * xs[3];
+                    }
+                }
+                qpool_pixel_avx512(u8, yv + nn * ys[0] + oh * ys[2] + ow * ys[3], src, n, C);
+            }
+        }
+    return true;
+}
+#endif
+
 mec_status mec_dnnl_qpool_exec(mec_op_ctx *ctx) {
     qpool_state *ps = ctx->state;
     if (!ps) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
@@ -770,6 +835,9 @@ mec_status mec_dnnl_qpool_exec(mec_op_ctx *ctx) {
     const int64_t N = y->shape[0], C = y->shape[1], OH = y->shape[2], OW = y->shape[3];
     const int64_t H = x->shape[2], W = x->shape[3];
     const int64_t *xs = x->strides, *ys = y->strides;
+#ifdef MEC_QADD_AVX512
+    if (qpool_nhwc_avx512(ps, x, y)) return MEC_OK;
+#endif
     if (x->dtype == MEC_U8) {
         const uint8_t lowest = 0;
         QPOOL_LOOP(uint8_t);
