@@ -15,10 +15,13 @@
  *       differ from that graph by ±1 (more only where that output saturated).
  *       The sum is the last input so that the session may hand its buffer to
  *       y (MEC_KF_SUM_INPLACE): the kernel reads sum[i] before it writes y[i].
- *   mec.QAdd(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp)
+ *   mec.QAdd(a, a_scale, a_zp, b, b_scale, b_zp, [y_scale, y_zp])
  *       activation="" | "Relu": QuantizeLinear(Relu?(DequantizeLinear(a) +
  *       DequantizeLinear(b))) computed with the same float operations as those
  *       three reference kernels, so it is bit-exact with the QDQ graph.
+ *       Without y_scale and y_zp, y is the float32 Relu?(DQ(a) + DQ(b)): the
+ *       residual whose sum goes on in float (ResNet's last block, before the
+ *       pooling).
  *   mec.QMatMul(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp, [bias])
  *       activation="" | "Relu": QLinearMatMul with an int32 bias (N) added
  *       to the accumulator before the requantization, as QLinearConv does,
@@ -275,15 +278,19 @@ int64_t mec_qconv_flops(const mec_op_ctx *ctx) {
 /* ------------------------------------------------------------------- QAdd */
 
 mec_status mec_qadd_check(const mec_op_ctx *ctx, mec_qadd_params *p) {
-    mec_status st = mec_op_check_arity(ctx, 8, 8);
+    mec_status st = mec_op_check_arity(ctx, 6, 8);
+    const bool float_out = ctx->n_in == 6;
+    if (!st && ctx->n_in == 7)
+        st = MEC_OP_ERR(ctx, MEC_ERR_INVALID_ARG,
+                        "y_scale without y_zero_point (give both, or neither for a float sum)");
     if (!st) st = mec_op_check_dtype(ctx, 0, q8_types);
     if (!st) st = mec_op_check_dtype(ctx, 3, q8_types);
     if (!st) st = check_scalar(ctx, 1, "a_scale", f32_types);
     if (!st) st = check_scalar(ctx, 2, "a_zero_point", q8_types);
     if (!st) st = check_scalar(ctx, 4, "b_scale", f32_types);
     if (!st) st = check_scalar(ctx, 5, "b_zero_point", q8_types);
-    if (!st) st = check_scalar(ctx, 6, "y_scale", f32_types);
-    if (!st) st = check_scalar(ctx, 7, "y_zero_point", q8_types);
+    if (!st && !float_out) st = check_scalar(ctx, 6, "y_scale", f32_types);
+    if (!st && !float_out) st = check_scalar(ctx, 7, "y_zero_point", q8_types);
     if (!st && (ctx->in[2]->dtype != ctx->in[0]->dtype || ctx->in[5]->dtype != ctx->in[3]->dtype))
         st = MEC_OP_ERR(ctx, MEC_ERR_DTYPE, "a zero point's dtype differs from its data's");
     mec_fused_act act = MEC_ACT_NONE;
@@ -291,17 +298,21 @@ mec_status mec_qadd_check(const mec_op_ctx *ctx, mec_qadd_params *p) {
     if (!st && act == MEC_ACT_GELU)
         st = MEC_OP_ERR(ctx, MEC_ERR_UNSUPPORTED, "activation 'Gelu' is not an int8 activation");
     if (st || !p || !ctx->in[1]->data || !ctx->in[2]->data || !ctx->in[4]->data || !ctx->in[5]->data ||
-        !ctx->in[6]->data || !ctx->in[7]->data)
+        (!float_out && (!ctx->in[6]->data || !ctx->in[7]->data)))
         return st;
+    memset(p, 0, sizeof *p);
     p->a_scale = *(const float *)ctx->in[1]->data;
     p->b_scale = *(const float *)ctx->in[4]->data;
-    p->y_scale = *(const float *)ctx->in[6]->data;
     p->a_zp = (int32_t)mec_tensor_get_i64(ctx->in[2], 0);
     p->b_zp = (int32_t)mec_tensor_get_i64(ctx->in[5], 0);
-    p->y_zp = (int32_t)mec_tensor_get_i64(ctx->in[7], 0);
     p->relu = act == MEC_ACT_RELU;
-    p->lo = mec_q_min(ctx->in[7]->dtype);
-    p->hi = mec_q_max(ctx->in[7]->dtype);
+    p->float_out = float_out;
+    if (!float_out) {
+        p->y_scale = *(const float *)ctx->in[6]->data;
+        p->y_zp = (int32_t)mec_tensor_get_i64(ctx->in[7], 0);
+        p->lo = mec_q_min(ctx->in[7]->dtype);
+        p->hi = mec_q_max(ctx->in[7]->dtype);
+    }
     return MEC_OK;
 }
 
@@ -312,10 +323,10 @@ static mec_status qadd_infer(mec_op_ctx *ctx) {
     int nd;
     int64_t shape[MEC_MAX_DIMS];
     if ((st = mec_op_broadcast(ctx, a->ndim, a->shape, b->ndim, b->shape, &nd, shape))) return st;
-    return mec_op_set_output(ctx, 0, ctx->in[7]->dtype, nd, shape);
+    return mec_op_set_output(ctx, 0, ctx->n_in == 6 ? MEC_F32 : ctx->in[7]->dtype, nd, shape);
 }
 
-// y = Q(Relu?(DQ(a) + DQ(b))), a and b broadcast to y: any rank
+// y = Q(Relu?(DQ(a) + DQ(b))) (or the float sum), a and b broadcast to y: any rank
 static mec_status qadd_exec(mec_op_ctx *ctx) {
     mec_qadd_params p;
     mec_status st = mec_qadd_check(ctx, &p);
@@ -334,9 +345,13 @@ static mec_status qadd_exec(mec_op_ctx *ctx) {
             bo += idx[d] * bs[d];
         }
         float v = mec_qadd_one(&p, load_q8(a->data, a->dtype, ao), load_q8(b->data, b->dtype, bo));
-        int32_t q = mec_q_clamp(mec_q_round(v / p.y_scale) + (float)p.y_zp, p.lo, p.hi);
-        if (y->dtype == MEC_U8) ((uint8_t *)y->data)[i] = (uint8_t)q;
-        else ((int8_t *)y->data)[i] = (int8_t)q;
+        if (p.float_out) {
+            ((float *)y->data)[i] = v;
+        } else {
+            int32_t q = mec_q_clamp(mec_q_round(v / p.y_scale) + (float)p.y_zp, p.lo, p.hi);
+            if (y->dtype == MEC_U8) ((uint8_t *)y->data)[i] = (uint8_t)q;
+            else ((int8_t *)y->data)[i] = (int8_t)q;
+        }
         for (int d = nd - 1; d >= 0; d--) {
             if (++idx[d] < y->shape[d]) break;
             idx[d] = 0;

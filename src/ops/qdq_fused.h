@@ -21,6 +21,7 @@ typedef struct mec_qadd_params {
     float a_scale, b_scale, y_scale, lo, hi;
     int32_t a_zp, b_zp, y_zp;
     bool relu;
+    bool float_out; /* 6 inputs, no y_scale/y_zp: y is the float sum */
 } mec_qadd_params;
 
 /* Checks a mec.QAdd node's inputs; fills p (may be NULL) when their data is there. */

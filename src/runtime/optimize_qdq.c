@@ -378,15 +378,26 @@ static mec_status fuse_qadd(mec_graph *g, char *removed, int *count) {
             !is_q8(a.qtype) || !is_q8(b.qtype) || a.zp < 0 || b.zp < 0)
             continue;
         int relu, qn = match_tail(g, &u, removed, add->out[0], &relu, &y);
-        if (qn < 0 || !is_q8(y.qtype)) continue;
+        if (qn >= 0 && !is_q8(y.qtype)) continue;
+        if (qn < 0) {
+            /* no Q after it: the float form mec.QAdd(a, .., b_zp) → float32,
+             * taking a Relu that is the sum's only reader along */
+            int nx = mec_opt_sole_consumer(&u, removed, add->out[0]);
+            relu = nx >= 0 && mec_opt_is_op(&g->nodes[nx], "Relu") && g->nodes[nx].n_out == 1 ? nx : -1;
+        }
         int ids[9];
-        if ((st = qop_inputs(g, removed, i, &a, &b, &y, -1, 0, ids))) break;
+        /* (the float form has no y: a's parameters stand in, unused) */
+        if ((st = qop_inputs(g, removed, i, &a, &b, qn >= 0 ? &y : &a, -1, 0, ids))) break;
         if ((st = set_op(g, i, "QAdd", "mec")) ||
             (st = mec_node_set_string(g, i, "activation", relu >= 0 ? "Relu" : "")))
             break;
-        if ((st = set_inputs(g, i, 8, ids))) break;
-        take_output(g, i, qn);
-        removed[qn] = 1;
+        if ((st = set_inputs(g, i, qn >= 0 ? 8 : 6, ids))) break;
+        if (qn >= 0) {
+            take_output(g, i, qn);
+            removed[qn] = 1;
+        } else if (relu >= 0) {
+            take_output(g, i, relu);
+        }
         if (relu >= 0) removed[relu] = 1;
         (*count)++;
         if ((st = mec_opt_uses_compute(g, removed, &u))) break;

@@ -1506,6 +1506,92 @@ static void test_qdq_left_alone(void) {
     mec_graph_destroy(qg);
 }
 
+/* The float mec.QAdd (no y_scale, y_zp): the kernels, ref vs fast, equal
+ * (also channels-last) and by hand; 7 inputs refused. Then the pass: x's
+ * two quantizations added (Add(DQ(a), DQ(b))) and read as float, with a
+ * Relu that is the sum's only reader folded in, or not when the sum is
+ * read again; the optimised session equals the unoptimised one. */
+static void test_qadd_float(void) {
+    for (int it = 0; it < 6; it++) {
+        mec_dtype at = it & 1 ? MEC_U8 : MEC_I8, bt = it & 2 ? MEC_U8 : MEC_I8;
+        int64_t shape[] = {1, irand(1, 40), irand(1, 9), irand(1, 9)};
+        mec_tensor *in[7] = {rand_q(at, 4, shape, qlo(at), qhi(at)), scalar_f(frand(0.01f, 0.1f)),
+                             scalar_q(at, irand(qlo(at), qhi(at))), rand_q(bt, 4, shape, qlo(bt), qhi(bt)),
+                             scalar_f(frand(0.01f, 0.1f)), scalar_q(bt, irand(qlo(bt), qhi(bt))),
+                             scalar_f(0.1f)};
+        mec_graph *g = one_node("QAdd", "mec", 13, 6);
+        mec_node_set_string(g, 0, "activation", it & 4 ? "Relu" : "");
+        mec_tensor a, b;
+        CHECK_OK(run_kernel(g, 0, 1, "ref", 6, in, &a, 0x36));
+        CHECK_OK(run_kernel(g, 0, 1, "auto", 6, in, &b, 0x36));
+        CHECK(a.dtype == MEC_F32 && b.dtype == MEC_F32);
+        if (a.data && b.data)
+            for (int64_t i = 0; i < mec_tensor_numel(&a); i++) CHECK(mec_tensor_get_f64(&a, i) == mec_tensor_get_f64(&b, i));
+        if (a.data) {
+            float v = (float)(get_q(in[0], 0) - get_q(in[2], 0)) * *(float *)in[1]->data +
+                      (float)(get_q(in[3], 0) - get_q(in[5], 0)) * *(float *)in[4]->data;
+            if (it & 4 && !(v > 0)) v = 0;
+            CHECK(((float *)a.data)[0] == v);
+        }
+        /* channels-last operands (as the QConvs leave them): the fast loop over raw memory */
+        mec_tensor *nh[2];
+        for (int k = 0; k < 2; k++) {
+            nh[k] = tensor(in[3 * k]->dtype, 4, shape);
+            nhwc_strides(shape, nh[k]->strides);
+            copy_values(nh[k], in[3 * k]);
+        }
+        mec_tensor *in_nhwc[6] = {nh[0], in[1], in[2], nh[1], in[4], in[5]}, c;
+        CHECK_OK(run_kernel(g, 0, 1, "auto", 6, in_nhwc, &c, 0x36));
+        if (a.data && c.data)
+            for (int64_t i = 0; i < mec_tensor_numel(&a); i++) CHECK(mec_tensor_get_f64(&a, i) == mec_tensor_get_f64(&c, i));
+        mec_tensor_release(&a);
+        mec_tensor_release(&b);
+        mec_tensor_release(&c);
+        mec_graph_destroy(g);
+        g = one_node("QAdd", "mec", 13, 7);
+        CHECK(run_kernel(g, 0, 1, "ref", 7, in, &a, 0x76) == MEC_ERR_INVALID_ARG);
+        CHECK(strstr(mec_last_error(), "y_scale without y_zero_point") != NULL);
+        mec_graph_destroy(g);
+        for (int k = 0; k < 2; k++) mec_tensor_destroy(nh[k]);
+        for (int k = 0; k < 7; k++) mec_tensor_destroy(in[k]);
+    }
+    for (int variant = 0; variant < 3; variant++) {
+        /* 0: Add → Relu → y; 1: Add → y; 2: Add → Relu, and the sum read again:
+         * y = Relu(sum) + sum (a float Add) */
+        mec_graph_create("qadd_float", &qg);
+        mec_graph_set_opset(qg, "", 13);
+        int64_t xs[] = {1, 16, 5, 5};
+        mec_graph_add_input(qg, "x", MEC_F32, 4, xs, NULL, NULL);
+        char a_dq[64], b_dq[64];
+        qdq("x", 0.05f, 128, a_dq);
+        add("Identity", 1, (const char *[]){"x"}, "x2");
+        qdq_t("x2", MEC_I8, 0.03f, -3, b_dq);
+        add("Add", 2, (const char *[]){a_dq, b_dq}, variant == 1 ? "y" : "sum");
+        if (variant != 1) add("Relu", 1, (const char *[]){"sum"}, variant == 2 ? "r" : "y");
+        if (variant == 2) add("Add", 2, (const char *[]){"r", "sum"}, "y");
+        mec_graph_add_output(qg, "y", NULL);
+        mec_tensor *x = tensor(MEC_F32, 4, xs);
+        for (int64_t i = 0; i < mec_tensor_numel(x); i++) ((float *)x->data)[i] = frand(-3.0f, 3.0f);
+        mec_graph *opt = NULL;
+        mec_tensor *ref = run_sess(qg, false, "ref", x, NULL), *fast = run_sess(qg, true, "auto", x, &opt);
+        if (opt) {
+            CHECK(count_op(opt, "QAdd") == 1 && count_op(opt, "Add") == (variant == 2 ? 1 : 0));
+            CHECK(count_op(opt, "Relu") == (variant == 2 ? 1 : 0));
+            for (int k = 0; k < opt->n_nodes; k++)
+                if (!strcmp(opt->nodes[k].op_type, "QAdd")) CHECK(opt->nodes[k].n_in == 6);
+            mec_graph_destroy(opt);
+        }
+        CHECK(ref && fast && mec_tensor_same_shape(ref, fast));
+        if (ref && fast)
+            for (int64_t i = 0; i < mec_tensor_numel(ref); i++) CHECK(((float *)ref->data)[i] == ((float *)fast->data)[i]);
+        mec_tensor_destroy(ref);
+        mec_tensor_destroy(fast);
+        mec_tensor_destroy(x);
+        mec_graph_destroy(qg);
+        qg = NULL;
+    }
+}
+
 int main(void) {
     RUN(test_qconv_fast_vs_ref);
     RUN(test_qadd_fast_vs_ref);
@@ -1525,5 +1611,6 @@ int main(void) {
     RUN(test_qconv_sum_bad_inputs);
     RUN(test_qdq_residual_pass);
     RUN(test_qdq_residual_alloc_failures);
+    RUN(test_qadd_float);
     return TEST_SUMMARY();
 }

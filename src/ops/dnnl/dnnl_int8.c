@@ -432,6 +432,23 @@ void mec_dnnl_qadd_release(void *state) {
     mec_free(qs);
 }
 
+/* Elements [lo_i, hi_i) of y = Q(Relu?(DQ(a) + DQ(b))), or the float sum. */
+static void qadd_scalar(const mec_qadd_params *p, bool a_u8, const void *a, bool b_u8, const void *b,
+                        bool y_u8, void *y, int64_t lo_i, int64_t hi_i) {
+    for (int64_t i = lo_i; i < hi_i; i++) {
+        int32_t ai = a_u8 ? ((const uint8_t *)a)[i] : ((const int8_t *)a)[i];
+        int32_t bi = b_u8 ? ((const uint8_t *)b)[i] : ((const int8_t *)b)[i];
+        float v = mec_qadd_one(p, ai, bi);
+        if (p->float_out) {
+            ((float *)y)[i] = v;
+            continue;
+        }
+        int32_t q = mec_q_clamp(mec_q_round(v / p->y_scale) + (float)p->y_zp, p->lo, p->hi);
+        if (y_u8) ((uint8_t *)y)[i] = (uint8_t)q;
+        else ((int8_t *)y)[i] = (int8_t)q;
+    }
+}
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
 #define MEC_QADD_AVX512 1
@@ -457,33 +474,21 @@ __attribute__((target("avx512f,avx512bw"))) static void qadd_avx512(const mec_qa
         __m512 fb = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(bi, bz)), bs);
         __m512 v = _mm512_add_ps(fa, fb);
         if (p->relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
+        if (p->float_out) {
+            _mm512_storeu_ps((float *)y + i, v);
+            continue;
+        }
         __m512i q = _mm512_cvtps_epi32(_mm512_div_ps(v, ys));
         q = _mm512_add_epi32(q, yz);
         q = _mm512_min_epi32(_mm512_max_epi32(q, qlo), qhi);
         _mm_storeu_si128((__m128i *)((char *)y + i), _mm512_cvtepi32_epi8(q));
     }
-    for (; i < hi_i; i++) {
-        int32_t ai = a_u8 ? ((const uint8_t *)a)[i] : ((const int8_t *)a)[i];
-        int32_t bi = b_u8 ? ((const uint8_t *)b)[i] : ((const int8_t *)b)[i];
-        int32_t q = mec_q_clamp(mec_q_round(mec_qadd_one(p, ai, bi) / p->y_scale) + (float)p->y_zp, p->lo, p->hi);
-        if (y_u8) ((uint8_t *)y)[i] = (uint8_t)q;
-        else ((int8_t *)y)[i] = (int8_t)q;
-    }
+    qadd_scalar(p, a_u8, a, b_u8, b, y_u8, y, i, hi_i);
 }
 #endif
 
-static void qadd_scalar(const mec_qadd_params *p, bool a_u8, const void *a, bool b_u8, const void *b,
-                        bool y_u8, void *y, int64_t lo_i, int64_t hi_i) {
-    for (int64_t i = lo_i; i < hi_i; i++) {
-        int32_t ai = a_u8 ? ((const uint8_t *)a)[i] : ((const int8_t *)a)[i];
-        int32_t bi = b_u8 ? ((const uint8_t *)b)[i] : ((const int8_t *)b)[i];
-        int32_t q = mec_q_clamp(mec_q_round(mec_qadd_one(p, ai, bi) / p->y_scale) + (float)p->y_zp, p->lo, p->hi);
-        if (y_u8) ((uint8_t *)y)[i] = (uint8_t)q;
-        else ((int8_t *)y)[i] = (int8_t)q;
-    }
-}
 
-// y = Q(Relu?(DQ(a) + DQ(b))), a, b, y: the same shape and dense layout
+// y = Q(Relu?(DQ(a) + DQ(b))) or the float sum, a, b, y: the same shape and dense layout
 mec_status mec_dnnl_qadd_exec(mec_op_ctx *ctx) {
     qadd_state *qs = ctx->state;
     if (!qs) return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "exec without prepare");
