@@ -147,6 +147,24 @@ static void int_acc_sub(const mec_op_ctx *ctx, const mec_tensor **in4, mec_tenso
     sub->const_inputs = 0;
 }
 
+/* Runs the integer op k (ConvInteger, MatMulInteger) into acc (shape set
+ * by the caller's *_scratch), which takes the first acc_bytes of scratch;
+ * k's own scratch follows. */
+static mec_status int_acc_run(mec_op_ctx *ctx, const mec_kernel *k, mec_tensor *acc, size_t acc_bytes,
+                              size_t sub_bytes) {
+    if (ctx->scratch_bytes < acc_bytes + sub_bytes)
+        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "needs %zu bytes of scratch, got %zu",
+                          acc_bytes + sub_bytes, ctx->scratch_bytes);
+    const mec_tensor *in4[4];
+    mec_tensor *out1[1];
+    mec_op_ctx sub;
+    int_acc_sub(ctx, in4, acc, out1, &sub);
+    acc->data = ctx->scratch;
+    sub.scratch = (char *)ctx->scratch + acc_bytes;
+    sub.scratch_bytes = sub_bytes;
+    return k->exec(&sub);
+}
+
 /* scratch: the int32 accumulator (shape set here), then ConvInteger's own */
 static mec_status qconv_sum_scratch(mec_op_ctx *ctx, mec_tensor *acc, size_t *acc_bytes,
                                     size_t *sub_bytes) {
@@ -196,18 +214,8 @@ static mec_status qconv_sum_exec(mec_op_ctx *ctx, mec_fused_act act) {
     mec_tensor acc;
     size_t acc_bytes = 0, sub_bytes = 0;
     mec_status st = qconv_sum_scratch(ctx, &acc, &acc_bytes, &sub_bytes);
+    if (!st) st = int_acc_run(ctx, ref_convinteger(), &acc, acc_bytes, sub_bytes);
     if (st) return st;
-    if (ctx->scratch_bytes < acc_bytes + sub_bytes)
-        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "needs %zu bytes of scratch, got %zu",
-                          acc_bytes + sub_bytes, ctx->scratch_bytes);
-    const mec_tensor *in4[4];
-    mec_tensor *out1[1];
-    mec_op_ctx sub;
-    int_acc_sub(ctx, in4, &acc, out1, &sub);
-    acc.data = ctx->scratch;
-    sub.scratch = (char *)ctx->scratch + acc_bytes;
-    sub.scratch_bytes = sub_bytes;
-    if ((st = ref_convinteger()->exec(&sub))) return st;
     const mec_tensor *ws = ctx->in[4], *bias = ctx->in[8], *sum = ctx->in[11];
     mec_tensor *y = ctx->out[0];
     const int64_t N = y->shape[0], M = y->shape[1],
@@ -453,18 +461,8 @@ static mec_status qmatmul_exec(mec_op_ctx *ctx) {
     mec_tensor acc;
     size_t acc_bytes, sub_bytes;
     mec_status st = qmatmul_scratch(ctx, &acc, &acc_bytes, &sub_bytes);
+    if (!st) st = int_acc_run(ctx, ref_matmulinteger(), &acc, acc_bytes, sub_bytes);
     if (st) return st;
-    if (ctx->scratch_bytes < acc_bytes + sub_bytes)
-        return MEC_OP_ERR(ctx, MEC_ERR_INTERNAL, "needs %zu bytes of scratch, got %zu",
-                          acc_bytes + sub_bytes, ctx->scratch_bytes);
-    const mec_tensor *in4[4];
-    mec_tensor *out1[1];
-    mec_op_ctx sub;
-    int_acc_sub(ctx, in4, &acc, out1, &sub);
-    acc.data = ctx->scratch;
-    sub.scratch = (char *)ctx->scratch + acc_bytes;
-    sub.scratch_bytes = sub_bytes;
-    if ((st = ref_matmulinteger()->exec(&sub))) return st;
     mec_fused_act act;
     if ((st = qconv_act(ctx, &act))) return st;
     const mec_tensor *b = ctx->in[3], *bs = ctx->in[4], *bias = ctx->n_in > 8 ? ctx->in[8] : NULL;

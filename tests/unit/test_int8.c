@@ -1270,37 +1270,44 @@ static void test_qdq_residual_pass(void) {
     mec_graph_destroy(g);
 }
 
-/* Every allocation of creating and running a session on the residual graph
- * (the pass with its shape inference, the fused kernels' prepare) fails in
- * turn: a clean error. */
-static void test_qdq_residual_alloc_failures(void) {
-    mec_tensor *x = residual_input();
+/* Every allocation of creating a session on the graph build() makes and
+ * running it on x (asking for outputs outs[0..n_out), y = outs[0]) fails in
+ * turn: each time a clean MEC_ERR_NOMEM and no output, until the runs go
+ * through (three clean ones end the sweep). */
+static void alloc_failure_sweep(mec_graph *(*build)(void), const mec_tensor *x, int n_out,
+                                const char *const *outs) {
     int clean = 0, failed = 0;
     for (long k = 0; k < 5000; k++) {
-        mec_graph *g = build_qdq_residual();
+        mec_graph *g = build();
         mec_sess *s = NULL;
-        mec_tensor *y = NULL;
-        const char *in[] = {"x"}, *outs[] = {"y", "y_t"};
-        mec_tensor *y2[2] = {NULL, NULL};
+        const char *in[] = {"x"};
+        mec_tensor *y[4] = {NULL, NULL, NULL, NULL};
         mec_alloc_fail_after(k);
         mec_status st = mec_sess_create(g, NULL, &s);
-        if (!st) st = mec_sess_run(s, 1, in, (const mec_tensor *const *)&x, 2, outs, y2);
-        y = y2[0];
-        mec_tensor_destroy(y2[1]);
+        if (!st) st = mec_sess_run(s, 1, in, &x, n_out, outs, y);
         mec_alloc_fail_after(-1);
         CHECK(st == MEC_OK || st == MEC_ERR_NOMEM);
         if (st == MEC_OK)
             clean++;
         else
             failed++;
-        CHECK((st == MEC_OK) == (y != NULL));
-        mec_tensor_destroy(y);
+        CHECK((st == MEC_OK) == (y[0] != NULL));
+        for (int i = 0; i < n_out; i++) mec_tensor_destroy(y[i]);
         mec_sess_destroy(s);
         mec_graph_destroy(g);
         if (st == MEC_OK && clean > 2) break; /* past the last allocation */
     }
     printf("  %d allocations failed in turn, then clean runs\n", failed);
     CHECK(clean == 3 && failed > 100);
+}
+
+/* Every allocation of creating and running a session on the residual graph
+ * (the pass with its shape inference, the fused kernels' prepare) fails in
+ * turn: a clean error. */
+static void test_qdq_residual_alloc_failures(void) {
+    mec_tensor *x = residual_input();
+    const char *outs[] = {"y", "y_t"};
+    alloc_failure_sweep(build_qdq_residual, x, 2, outs);
     mec_tensor_destroy(x);
 }
 
@@ -1445,29 +1452,7 @@ static void test_qdq_matmul_alloc_failures(void) {
     mec_tensor *x = tensor(MEC_F32, 3, xs);
     for (int64_t i = 0; i < mec_tensor_numel(x); i++)
         ((float *)x->data)[i] = frand(-2.5f, 2.5f);
-    int clean = 0, failed = 0;
-    for (long k = 0; k < 5000; k++) {
-        mec_graph *g = build_qdq_matmul();
-        mec_sess *s = NULL;
-        mec_tensor *y = NULL;
-        const char *in[] = {"x"};
-        mec_alloc_fail_after(k);
-        mec_status st = mec_sess_create(g, NULL, &s);
-        if (!st) st = mec_sess_run(s, 1, in, (const mec_tensor *const *)&x, 1, NULL, &y);
-        mec_alloc_fail_after(-1);
-        CHECK(st == MEC_OK || st == MEC_ERR_NOMEM);
-        if (st == MEC_OK)
-            clean++;
-        else
-            failed++;
-        CHECK((st == MEC_OK) == (y != NULL));
-        mec_tensor_destroy(y);
-        mec_sess_destroy(s);
-        mec_graph_destroy(g);
-        if (st == MEC_OK && clean > 2) break; /* past the last allocation */
-    }
-    printf("  %d allocations failed in turn, then clean runs\n", failed);
-    CHECK(clean == 3 && failed > 100);
+    alloc_failure_sweep(build_qdq_matmul, x, 1, NULL);
     mec_tensor_destroy(x);
 }
 

@@ -140,6 +140,13 @@ void mec_dnnl_copy(mec_tensor *dst, const mec_tensor *src) {
 
 /* ----------------------------------------------------------------- conv */
 
+void mec_dnnl_same_pads(bool upper, int64_t in, int64_t eff, int64_t s, int64_t *pb, int64_t *pe) {
+    int64_t out = (in + s - 1) / s, total = (out - 1) * s + eff - in;
+    if (total < 0) total = 0;
+    *pb = upper ? total / 2 : total - total / 2;
+    *pe = total - *pb;
+}
+
 /* Pads exactly as the reference conv.c computes them. Attributes were
  * checked by the reference infer. */
 void mec_dnnl_conv_geometry(const mec_node *n, const mec_tensor *x, const mec_tensor *w, mec_dnnl_conv_geo *g) {
@@ -158,11 +165,7 @@ void mec_dnnl_conv_geometry(const mec_node *n, const mec_tensor *x, const mec_te
     for (int d = 0; d < 2; d++) {
         int64_t in = x->shape[2 + d], eff = (g->k[d] - 1) * g->dl[d] + 1;
         if (upper || lower) {
-            int64_t out = (in + g->s[d] - 1) / g->s[d];
-            int64_t total = (out - 1) * g->s[d] + eff - in;
-            if (total < 0) total = 0;
-            g->pb[d] = upper ? total / 2 : total - total / 2;
-            g->pe[d] = total - g->pb[d];
+            mec_dnnl_same_pads(upper, in, eff, g->s[d], &g->pb[d], &g->pe[d]);
         } else if (!strcmp(ap, "VALID")) {
             g->pb[d] = g->pe[d] = 0;
         }
@@ -394,6 +397,65 @@ mec_op_ctx *mec_dnnl_with_own_weights(mec_op_ctx *ctx, const mec_dnnl_weights *w
     in[1] = t;
     c->in = in;
     return c;
+}
+
+bool mec_dnnl_mm_dims(const mec_tensor *a, const mec_tensor *b, int max_nd, int *nd, int64_t *a_dims,
+                      int64_t *b_dims, int64_t *y_dims) {
+    int64_t as[MEC_MAX_DIMS + 1], bs[MEC_MAX_DIMS + 1];
+    int an = a->ndim, bn = b->ndim;
+    if (an < 1 || bn < 1 || an > MEC_MAX_DIMS || bn > MEC_MAX_DIMS) return false;
+    if (an == 1) {
+        as[0] = 1;
+        as[1] = a->shape[0];
+        an = 2;
+    } else {
+        memcpy(as, a->shape, sizeof(int64_t) * (size_t)an);
+    }
+    if (bn == 1) {
+        bs[0] = b->shape[0];
+        bs[1] = 1;
+        bn = 2;
+    } else {
+        memcpy(bs, b->shape, sizeof(int64_t) * (size_t)bn);
+    }
+    int64_t M = as[an - 2], K = as[an - 1], N = bs[bn - 1], a_batch = 1, b_batch = 1;
+    if (M <= 0 || K <= 0 || N <= 0) return false;
+    for (int d = 0; d < an - 2; d++) a_batch *= as[d];
+    for (int d = 0; d < bn - 2; d++) b_batch *= bs[d];
+    int nb = b_batch == 1 ? 0 : (an > bn ? an : bn) - 2;
+    if (nb + 2 > max_nd) return false;
+    *nd = nb + 2;
+    if (b_batch == 1) {
+        /* one B for every batch: a single (batch * M, K) x (K, N) product */
+        a_dims[0] = a_batch * M;
+    } else {
+        for (int d = 0; d < nb; d++) {
+            int ia = d - (nb - (an - 2)), ib = d - (nb - (bn - 2));
+            a_dims[d] = ia >= 0 ? as[ia] : 1;
+            b_dims[d] = ib >= 0 ? bs[ib] : 1;
+            y_dims[d] = a_dims[d] > b_dims[d] ? a_dims[d] : b_dims[d];
+        }
+        a_dims[nb] = M;
+    }
+    a_dims[nb + 1] = K;
+    b_dims[nb] = K;
+    b_dims[nb + 1] = N;
+    y_dims[nb] = a_dims[nb];
+    y_dims[nb + 1] = N;
+    return true;
+}
+
+mec_status mec_dnnl_fallback_prepare_own(mec_op_ctx *ctx, mec_dnnl_weights *w, mec_dnnl_weights *keep,
+                                         mec_dnnl_fallback *fb, size_t *scratch_bytes) {
+    mec_status st = keep ? mec_dnnl_weights_adopt(ctx, w, keep, &keep->user_md, &keep->user_md) : MEC_OK;
+    if (st) return st;
+    mec_op_ctx c = *ctx, cw;
+    c.state = NULL; /* a previous state is the fast kernel's, not the reference kernel's */
+    const mec_tensor *in[MEC_DNNL_MAX_IN];
+    mec_tensor t;
+    st = mec_dnnl_fallback_prepare(mec_dnnl_with_own_weights(&c, w, &cw, in, &t), fb, scratch_bytes);
+    if (!st && w->packed) ctx->const_kept |= 2u;
+    return st;
 }
 
 /* ----------------------------------------------------------------- fallback */

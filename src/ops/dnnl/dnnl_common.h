@@ -139,6 +139,18 @@ int64_t mec_dnnl_ref_flops(const mec_op_ctx *ctx);
 mec_status mec_dnnl_fallback_prepare(mec_op_ctx *ctx, mec_dnnl_fallback *fb, size_t *scratch_bytes);
 mec_status mec_dnnl_fallback_exec(mec_op_ctx *ctx, const mec_dnnl_fallback *fb);
 void mec_dnnl_fallback_release(mec_dnnl_fallback *fb);
+/* The fallback of a kernel that keeps its own copy of constant weights
+ * (in[1]): keep, a previous prepare's copy (or NULL), is taken over into w
+ * unpacked, the reference kernel is prepared to read w's copy (exec it
+ * through mec_dnnl_with_own_weights), and ctx->const_kept says so when w has
+ * one. On failure keep may have lost its copy to w: give it back. */
+mec_status mec_dnnl_fallback_prepare_own(mec_op_ctx *ctx, mec_dnnl_weights *w, mec_dnnl_weights *keep,
+                                         mec_dnnl_fallback *fb, size_t *scratch_bytes);
+
+/* auto_pad SAME_UPPER (upper) or SAME_LOWER along one dim: input size in,
+ * effective window eff ((k - 1) * dilation + 1), stride s; as the reference
+ * conv.c and pool.c compute them. */
+void mec_dnnl_same_pads(bool upper, int64_t in, int64_t eff, int64_t s, int64_t *pb, int64_t *pe);
 
 /* A 2-D convolution's window: x (N, C, H, W), w (M, C/group, KH, KW); pads
  * exactly as the reference conv.c computes them (auto_pad included), from
@@ -147,6 +159,13 @@ typedef struct mec_dnnl_conv_geo {
     int64_t group, k[2], s[2], dl[2], pb[2], pe[2];
 } mec_dnnl_conv_geo;
 void mec_dnnl_conv_geometry(const mec_node *n, const mec_tensor *x, const mec_tensor *w, mec_dnnl_conv_geo *g);
+
+/* A (..., M, K) x B (..., K, N) (a 1-D operand promoted as MatMul does) as
+ * oneDNN dims, float and int8 matmuls alike: one (batch * M, K) x (K, N)
+ * product when B has no batch, else the broadcast batch dims. false when a
+ * dim is empty or the product needs more than max_nd dims. */
+bool mec_dnnl_mm_dims(const mec_tensor *a, const mec_tensor *b, int max_nd, int *nd, int64_t *a_dims,
+                      int64_t *b_dims, int64_t *y_dims);
 
 /* Rounds up to the 64-byte scratch alignment. */
 static inline size_t mec_dnnl_align(size_t n) { return (n + 63) & ~(size_t)63; }

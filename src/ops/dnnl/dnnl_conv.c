@@ -275,10 +275,12 @@ static dnnl_status_t conv_build(mec_op_ctx *ctx, conv_state *cs, conv_mode mode,
     cs->packed_bytes = packed;
     cs->src_to_nhwc = src_to_nhwc;
     cs->src_off = mec_dnnl_align(cs->packed_off + packed);
-    cs->dst_off = cs->src_off;
-    if (src_to_nhwc) cs->dst_off = mec_dnnl_align(cs->src_off + mec_tensor_bytes(x));
-    if (wino) cs->dst_off = mec_dnnl_align(cs->src_off + dnnl_memory_desc_get_size(&src_md));
-    cs->scratch_end = cs->dst_off + (wino ? dnnl_memory_desc_get_size(&dst_md) : 0);
+    /* after the packed weights: x channels-last, or the blocked x and y */
+    cs->scratch_end = cs->src_off + (src_to_nhwc ? mec_tensor_bytes(x) : 0);
+    if (wino) {
+        cs->dst_off = mec_dnnl_align(cs->src_off + dnnl_memory_desc_get_size(&src_md));
+        cs->scratch_end = cs->dst_off + dnnl_memory_desc_get_size(&dst_md);
+    }
     mec_log(MEC_LOG_DEBUG, "node '%s' (%s): oneDNN %s, weights %s (%zu bytes), scratch %zu bytes",
             ctx->node->name, ctx->node->op_type, cs->call.impl,
             w_const && keep ? "from the previous prepare's copy"
@@ -330,23 +332,13 @@ mec_status mec_dnnl_conv_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_
         conv_release_calls(cs);
         cs->fallback = true;
         /* the reference kernel reads the weights plain: from our copy if we had one */
-        if (w_const && keep)
-            st = mec_dnnl_weights_adopt(ctx, &cs->w, keep, &keep->user_md, &keep->user_md);
-        if (!st) {
-            mec_op_ctx c = *ctx, cw;
-            c.state = NULL; /* the previous state is ours, not the reference kernel's */
-            const mec_tensor *in[MEC_DNNL_MAX_IN];
-            mec_tensor wt;
-            st = mec_dnnl_fallback_prepare(mec_dnnl_with_own_weights(&c, &cs->w, &cw, in, &wt),
-                                           &cs->fb, scratch_bytes);
-        }
+        st = mec_dnnl_fallback_prepare_own(ctx, &cs->w, w_const ? keep : NULL, &cs->fb, scratch_bytes);
         if (!st && is_fused(ctx) && ctx->n_in > 3 && ctx->in[3]) {
             /* the reference adds the residual after writing y: when y took over
              * the residual's buffer (MEC_KF_SUM_INPLACE), it reads a copy */
             cs->sum_off = mec_dnnl_align(*scratch_bytes);
             *scratch_bytes = cs->sum_off + mec_tensor_bytes(ctx->in[3]);
         }
-        if (!st && cs->w.packed) ctx->const_kept |= 2u;
     }
     if (st) {
         if (keep && !keep->packed && cs->w.packed) {

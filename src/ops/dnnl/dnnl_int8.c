@@ -453,6 +453,13 @@ static void qadd_scalar(const mec_qadd_params *p, bool a_u8, const void *a, bool
 #include <immintrin.h>
 #define MEC_QADD_AVX512 1
 
+/* The AVX-512 loops of this file need F and BW (checked once). */
+static bool cpu_avx512bw(void) {
+    static int has = -1;
+    if (has < 0) has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    return has;
+}
+
 /* 16 lanes of mec_qadd_one + quantize: the same float operations in the same
  * order (no FMA: -std=c11 keeps contraction off), so it is bit-exact with
  * the reference; _mm512_cvtps_epi32 rounds half to even like rintf. */
@@ -502,10 +509,9 @@ mec_status mec_dnnl_qadd_exec(mec_op_ctx *ctx) {
     const void *a = ctx->in[0]->data, *b = ctx->in[3]->data;
     void *y = ctx->out[0]->data;
 #ifdef MEC_QADD_AVX512
-    static int has_avx512 = -1;
-    if (has_avx512 < 0) has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    const bool has_avx512 = cpu_avx512bw();
 #else
-    const int has_avx512 = 0;
+    const bool has_avx512 = false;
 #endif
     const int64_t chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
 #pragma omp parallel for schedule(static) if (chunks > 1)
@@ -657,11 +663,9 @@ static mec_status mec_dnnl_qdq_exec(mec_op_ctx *ctx) {
     const float lo = mec_q_min(qt), hi = mec_q_max(qt);
     const int64_t n = mec_tensor_numel(x), chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
 #ifdef MEC_QADD_AVX512
-    static int has_avx512 = -1;
-    if (has_avx512 < 0)
-        has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    const bool has_avx512 = cpu_avx512bw();
 #else
-    const int has_avx512 = 0;
+    const bool has_avx512 = false;
 #endif
 #pragma omp parallel for schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; c++) {
@@ -796,9 +800,7 @@ __attribute__((target("avx512f,avx512bw"))) static void qpool_pixel_avx512(bool 
 /* The int8 MaxPool over channels-last x and y with AVX-512 (false when it
  * does not apply: other layouts, windows over 64 taps, no AVX-512BW). */
 static bool qpool_nhwc_avx512(const qpool_state *ps, const mec_tensor *x, mec_tensor *y) {
-    static int has_avx512 = -1;
-    if (has_avx512 < 0) has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    if (!has_avx512 || x->strides[1] != 1 || y->strides[1] != 1 || ps->k[0] * ps->k[1] > 64) return false;
+    if (!cpu_avx512bw() || x->strides[1] != 1 || y->strides[1] != 1 || ps->k[0] * ps->k[1] > 64) return false;
     const int64_t N = y->shape[0], C = y->shape[1], OH = y->shape[2], OW = y->shape[3];
     const int64_t H = x->shape[2], W = x->shape[3];
     const int64_t *xs = x->strides, *ys = y->strides;

@@ -49,44 +49,9 @@ static bool all_f32(const mec_op_ctx *ctx) {
 
 /* MatMul / FusedMatMul: (..., M, K) x (..., K, N). false: not for oneDNN. */
 static bool plan_matmul(const mec_op_ctx *ctx, mm_plan *p) {
-    const mec_tensor *a = ctx->in[0], *b = ctx->in[1];
-    int64_t as[MEC_MAX_DIMS], bs[MEC_MAX_DIMS];
-    int an = a->ndim, bn = b->ndim;
-    if (an == 1) { as[0] = 1; as[1] = a->shape[0]; an = 2; }
-    else memcpy(as, a->shape, sizeof(int64_t) * (size_t)an);
-    if (bn == 1) { bs[0] = b->shape[0]; bs[1] = 1; bn = 2; }
-    else memcpy(bs, b->shape, sizeof(int64_t) * (size_t)bn);
-    int64_t M = as[an - 2], K = as[an - 1], N = bs[bn - 1];
-    if (M <= 0 || K <= 0 || N <= 0) return false;
-    int64_t a_batch = 1, b_batch = 1;
-    for (int d = 0; d < an - 2; d++) a_batch *= as[d];
-    for (int d = 0; d < bn - 2; d++) b_batch *= bs[d];
-    if (b_batch == 1) {
-        /* one B for every batch: a single (batch * M, K) x (K, N) product */
-        p->nd = 2;
-        p->a_dims[0] = a_batch * M;
-        p->a_dims[1] = K;
-        p->b_dims[0] = K;
-        p->b_dims[1] = N;
-    } else {
-        int nb = (an > bn ? an : bn) - 2;
-        p->nd = nb + 2;
-        if (p->nd > 12) return false;
-        for (int d = 0; d < nb; d++) {
-            int ia = d - (nb - (an - 2)), ib = d - (nb - (bn - 2));
-            p->a_dims[d] = ia >= 0 ? as[ia] : 1;
-            p->b_dims[d] = ib >= 0 ? bs[ib] : 1;
-        }
-        p->a_dims[nb] = M;
-        p->a_dims[nb + 1] = K;
-        p->b_dims[nb] = K;
-        p->b_dims[nb + 1] = N;
-    }
+    if (!mec_dnnl_mm_dims(ctx->in[0], ctx->in[1], MM_MAX_ND, &p->nd, p->a_dims, p->b_dims, p->y_dims))
+        return false;
     int nd = p->nd;
-    for (int d = 0; d < nd - 2; d++)
-        p->y_dims[d] = p->a_dims[d] > p->b_dims[d] ? p->a_dims[d] : p->b_dims[d];
-    p->y_dims[nd - 2] = p->a_dims[nd - 2];
-    p->y_dims[nd - 1] = N;
     dense_strides(nd, p->a_dims, p->a_str);
     dense_strides(nd, p->b_dims, p->b_str);
     dense_strides(nd, p->y_dims, p->y_str);
@@ -271,16 +236,7 @@ mec_status mec_dnnl_mm_prepare(mec_op_ctx *ctx, void **state, size_t *scratch_by
         mec_dnnl_weights_release(&ms->w);
         ms->fallback = true;
         /* the reference kernel reads B plain: from our copy if we had one */
-        if (b_const && keep)
-            st = mec_dnnl_weights_adopt(ctx, &ms->w, keep, &keep->user_md, &keep->user_md);
-        if (!st) {
-            mec_op_ctx c = *ctx, cb;
-            c.state = NULL; /* the previous state is ours, not the reference kernel's */
-            const mec_tensor *in[MEC_DNNL_MAX_IN];
-            mec_tensor b;
-            st = mec_dnnl_fallback_prepare(mec_dnnl_with_own_weights(&c, &ms->w, &cb, in, &b), &ms->fb, scratch_bytes);
-        }
-        if (!st && ms->w.packed) ctx->const_kept |= 2u;
+        st = mec_dnnl_fallback_prepare_own(ctx, &ms->w, b_const ? keep : NULL, &ms->fb, scratch_bytes);
     }
     if (st) {
         if (keep && !keep->packed && ms->w.packed) {

@@ -60,13 +60,7 @@ static bool pool_geometry(const mec_op_ctx *ctx, pool2d *g) {
         g->pb[d] = has_pads && !valid ? v[d] : 0;
         g->pe[d] = has_pads && !valid ? v[2 + d] : 0;
         int64_t in = x->shape[2 + d], eff = (g->k[d] - 1) * g->dl[d] + 1;
-        if (upper || lower) {
-            int64_t out = (in + g->s[d] - 1) / g->s[d];
-            int64_t total = (out - 1) * g->s[d] + eff - in;
-            if (total < 0) total = 0;
-            g->pb[d] = upper ? total / 2 : total - total / 2;
-            g->pe[d] = total - g->pb[d];
-        }
+        if (upper || lower) mec_dnnl_same_pads(upper, in, eff, g->s[d], &g->pb[d], &g->pe[d]);
         /* end padding that makes oneDNN's output size the reference's
          * (ceil_mode windows reach past the end) */
         int64_t need = (y->shape[2 + d] - 1) * g->s[d] + eff - in - g->pb[d];

@@ -28,61 +28,14 @@ typedef struct qmm_state {
     size_t shift_off;  /* scratch for a non-constant uint8 B shifted */
 } qmm_state;
 
-/* A (..., M, K) x B (..., K, N) as oneDNN dims: one (batch * M, K) x (K, N)
- * product when B has no batch, else the broadcast batch dims. */
+/* A (..., M, K) x B (..., K, N) as oneDNN dims (mec_dnnl_mm_dims). */
 typedef struct qmm_plan {
     int nd;
     int64_t a_dims[QMM_MAX_ND], b_dims[QMM_MAX_ND], y_dims[QMM_MAX_ND];
 } qmm_plan;
 
 static bool qmm_plan_dims(const mec_tensor *a, const mec_tensor *b, qmm_plan *p) {
-    int64_t as[MEC_MAX_DIMS + 1], bs[MEC_MAX_DIMS + 1];
-    int an = a->ndim, bn = b->ndim;
-    if (an == 1) {
-        as[0] = 1;
-        as[1] = a->shape[0];
-        an = 2;
-    } else {
-        memcpy(as, a->shape, sizeof(int64_t) * (size_t)an);
-    }
-    if (bn == 1) {
-        bs[0] = b->shape[0];
-        bs[1] = 1;
-        bn = 2;
-    } else {
-        memcpy(bs, b->shape, sizeof(int64_t) * (size_t)bn);
-    }
-    int64_t M = as[an - 2], K = as[an - 1], N = bs[bn - 1], a_batch = 1, b_batch = 1;
-    if (M <= 0 || K <= 0 || N <= 0) return false;
-    for (int d = 0; d < an - 2; d++)
-        a_batch *= as[d];
-    for (int d = 0; d < bn - 2; d++)
-        b_batch *= bs[d];
-    if (b_batch == 1) {
-        p->nd = 2;
-        p->a_dims[0] = a_batch * M;
-        p->a_dims[1] = K;
-        p->b_dims[0] = K;
-        p->b_dims[1] = N;
-    } else {
-        int nb = (an > bn ? an : bn) - 2;
-        if (nb + 2 > QMM_MAX_ND) return false;
-        p->nd = nb + 2;
-        for (int d = 0; d < nb; d++) {
-            int ia = d - (nb - (an - 2)), ib = d - (nb - (bn - 2));
-            p->a_dims[d] = ia >= 0 ? as[ia] : 1;
-            p->b_dims[d] = ib >= 0 ? bs[ib] : 1;
-        }
-        p->a_dims[nb] = M;
-        p->a_dims[nb + 1] = K;
-        p->b_dims[nb] = K;
-        p->b_dims[nb + 1] = N;
-    }
-    for (int d = 0; d < p->nd - 2; d++)
-        p->y_dims[d] = p->a_dims[d] > p->b_dims[d] ? p->a_dims[d] : p->b_dims[d];
-    p->y_dims[p->nd - 2] = p->a_dims[p->nd - 2];
-    p->y_dims[p->nd - 1] = N;
-    return true;
+    return mec_dnnl_mm_dims(a, b, QMM_MAX_ND, &p->nd, p->a_dims, p->b_dims, p->y_dims);
 }
 
 /* A dense memory descriptor of dims with data type dt. */
